@@ -1,0 +1,303 @@
+"""Typed rubric schema: every key a rubric file may contain, and nothing else.
+
+Structural rules (types, ranges, unknown keys) live on the models; rules that relate one part
+of the rubric to another (an indicator naming an input that exists, a type order naming every
+type) live in ``scoring.rubric.checks`` so that all problems are reported at once.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+#: Codes that become workbook defined names and CSV columns. The mandatory underscore keeps a
+#: code from ever looking like an Excel cell reference (``L1``, ``PCT1``).
+FIELD_CODE = r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$"
+#: Hierarchy node codes only need to be stable identifiers in results.
+NODE_CODE = r"^[a-z][a-z0-9_]*$"
+RUBRIC_ID = r"^[a-z][a-z0-9-]*$"
+
+PilotType = Literal["leading", "supporting", "characteristic"]
+UnitType = Literal["leading", "supporting", "characteristic", "none"]
+Stage = Literal["pilot", "demonstration", "strong", "none"]
+TaskStatus = Literal["done", "partial", "not_started", "not_applicable"]
+Unit = Literal[
+    "count",
+    "percent",
+    "per_10k",
+    "per_million",
+    "ratio",
+    "money_100m_yuan",
+    "money_10k_yuan",
+    "score",
+    "years",
+]
+Direction = Literal["higher", "lower"]
+Aggregation = Literal["arithmetic", "geometric", "harmonic"]
+Imputation = Literal["error", "zero", "skip", "mean", "median", "group_mean", "group_median"]
+Comparison = Literal[">=", ">", "<=", "<", "=="]
+
+
+class Strict(BaseModel):
+    """Base for every rubric table: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Named(Strict):
+    name_zh: str = Field(min_length=1)
+    name_en: str = Field(min_length=1)
+
+
+class Columns(Strict):
+    """Names of the unit attribute columns in a wide CSV or a record.
+
+    History columns are not configurable: the previous-year value of input ``x`` is ``x_prev``
+    and its baseline-year value ``x_base``, with the year of the baseline in ``baseline_year``.
+    """
+
+    unit_id: str = "unit_id"
+    unit_name: str = "unit_name"
+    group: str = "unit_group"
+    type: str = "unit_type"
+    stage: str = "unit_stage"
+    application: str = "unit_application"
+    municipality: str = "is_municipality"
+    baseline_year: str = "baseline_year"
+
+
+class Flag(Named):
+    """A yes/no attribute of a unit that makes some annual tasks must-do."""
+
+    code: str = Field(pattern=FIELD_CODE)
+    description_zh: str = ""
+    description_en: str = ""
+
+
+class InputField(Named):
+    """A number the submitter provides (one column per unit)."""
+
+    code: str = Field(pattern=FIELD_CODE)
+    unit: Unit
+    definition_zh: str = Field(min_length=1)
+    definition_en: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+    required: bool = True
+    min: float | None = None
+    max: float | None = None
+    history: list[Literal["prev", "base"]] = Field(default_factory=list)
+    #: Counts over prefecture-level cities, which municipalities do not have: any gate that
+    #: depends on such a field must say what replaces it for municipalities.
+    prefecture_based: bool = False
+
+
+class RatioDerived(Named):
+    """``scale * numerator / denominator``; a zero or missing denominator gives a missing value."""
+
+    kind: Literal["ratio", "share"]
+    code: str = Field(pattern=FIELD_CODE)
+    unit: Unit
+    numerator: str
+    denominator: str
+    scale: float = Field(default=1.0, gt=0)
+
+
+class GrowthDerived(Named):
+    """Percentage growth of an input against the previous year or the unit's baseline year.
+
+    ``annualise`` turns growth against the baseline into a compound annual rate over
+    ``year - baseline_year`` years.
+    """
+
+    kind: Literal["growth_prev", "growth_base"]
+    code: str = Field(pattern=FIELD_CODE)
+    unit: Literal["percent"] = "percent"
+    of: str
+    annualise: bool = False
+
+
+class TaskDerived(Named):
+    """Mean status points (0-100) over the unit's must-do tasks of a family."""
+
+    kind: Literal["task_completion"]
+    code: str = Field(pattern=FIELD_CODE)
+    unit: Literal["score"] = "score"
+    family: Literal["pilot", "annual", "all"]
+
+
+Derived = Annotated[RatioDerived | GrowthDerived | TaskDerived, Field(discriminator="kind")]
+
+
+class Task(Named):
+    """A pilot task (work plan section 二) or an annual task (task list).
+
+    ``who``: ``all`` every unit; ``programme`` units in the programme (type other than none);
+    ``type`` units whose current type is ``pilot_type``; ``flag`` units with ``flag`` set;
+    ``optional`` nobody is obliged.
+    """
+
+    code: str = Field(pattern=FIELD_CODE)
+    family: Literal["pilot", "annual"]
+    who: Literal["all", "programme", "type", "flag", "optional"]
+    pilot_type: PilotType | None = None
+    flag: str | None = None
+    deadline: Literal["year_end", "milestone", "stage_end", "unspecified"]
+    source: str = Field(min_length=1)
+
+
+class TaskPoints(Strict):
+    """Points a task status earns in task-completion scores."""
+
+    done: float = Field(default=100.0, ge=0, le=100)
+    partial: float = Field(default=50.0, ge=0, le=100)
+    not_started: float = Field(default=0.0, ge=0, le=100)
+
+
+class Goalposts(Strict):
+    method: Literal["goalposts"]
+    lower: float
+    upper: float
+
+
+class Target(Strict):
+    method: Literal["target"]
+    target: float = Field(gt=0)
+    cap: bool = True
+
+
+class MinMax(Strict):
+    method: Literal["minmax"]
+
+
+class ZScore(Strict):
+    method: Literal["zscore"]
+    centre: float = Field(default=50.0, ge=0, le=100)
+    spread: float = Field(default=10.0, gt=0)
+
+
+class Rank(Strict):
+    method: Literal["rank"]
+
+
+class Threshold(Strict):
+    method: Literal["threshold"]
+    threshold: float
+
+
+class Growth(Strict):
+    method: Literal["growth"]
+    target: float = Field(gt=0)
+
+
+Normalisation = Annotated[
+    Goalposts | Target | MinMax | ZScore | Rank | Threshold | Growth,
+    Field(discriminator="method"),
+]
+
+
+class Indicator(Named):
+    """A leaf of the hierarchy: one input or derived field, normalised to 0-100."""
+
+    code: str = Field(pattern=NODE_CODE)
+    field: str
+    weight: float = Field(gt=0)
+    direction: Direction = "higher"
+    normalise: Normalisation
+    impute: Imputation = "skip"
+    treat_outliers: bool = True
+
+
+class Node(Named):
+    """An inner node: aggregates either sub-nodes or indicators (never both)."""
+
+    code: str = Field(pattern=NODE_CODE)
+    weight: float = Field(gt=0)
+    aggregation: Aggregation = "arithmetic"
+    max_missing_share: float = Field(default=0.5, ge=0, lt=1)
+    nodes: list[Node] = Field(default_factory=list)
+    indicators: list[Indicator] = Field(default_factory=list)
+
+
+class MunicipalityRule(Strict):
+    """What a gate compares for a municipality instead (or that it is exempt)."""
+
+    field: str | None = None
+    threshold: float | None = None
+    exempt: bool = False
+
+
+class Gate(Named):
+    """A condition a unit must meet to qualify for a type.
+
+    ``kind = "value"`` compares ``field`` with ``threshold``; ``kind = "tasks_reported"``
+    requires every must-do task to be reported.
+    """
+
+    code: str = Field(pattern=NODE_CODE)
+    kind: Literal["value", "tasks_reported"] = "value"
+    field: str | None = None
+    op: Comparison = ">="
+    threshold: float | None = None
+    municipality: MunicipalityRule | None = None
+
+
+class TypeSpec(Named):
+    """One pilot type: its gates, pass score, cap and indicator hierarchy."""
+
+    pass_score: float = Field(ge=0, le=100)
+    cap: int | None = Field(default=None, ge=0)
+    reclassify_to: list[PilotType] = Field(default_factory=list)
+    aggregation: Aggregation = "arithmetic"
+    max_missing_share: float = Field(default=0.5, ge=0, lt=1)
+    gates: list[Gate] = Field(default_factory=list)
+    pillars: list[Node] = Field(min_length=1)
+
+
+class Treatment(Strict):
+    """Outlier treatment for cohort-relative normalisations (minmax, zscore)."""
+
+    skew_limit: float = Field(default=2.0, gt=0)
+    kurtosis_limit: float = Field(default=3.5, gt=0)
+    max_steps: int = Field(default=5, ge=0)
+
+
+class Screening(Strict):
+    """Units with a smaller share of a type's indicators present are not scored for it."""
+
+    min_present_share: float = Field(default=0.0, ge=0, le=1)
+
+
+def _default_stage_on_pass() -> dict[Stage, Stage]:
+    # Work plan 三: a pilot that passes becomes a demonstration province, a demonstration
+    # province that passes becomes a strong province.
+    return {"pilot": "demonstration", "demonstration": "strong", "strong": "strong"}
+
+
+class Decision(Strict):
+    borderline_margin: float = Field(default=2.0, ge=0)
+    cap_policy: Literal["strict", "advisory"] = "strict"
+    tie_break: Literal["total_desc_then_unit_id_asc"] = "total_desc_then_unit_id_asc"
+    reclassify_keeps_stage: bool = True
+    stage_on_pass: dict[Stage, Stage] = Field(default_factory=_default_stage_on_pass)
+    admit_stage: Stage = "pilot"
+
+
+class RubricSpec(Named):
+    """The whole rubric file."""
+
+    id: str = Field(pattern=RUBRIC_ID)
+    version: int = Field(ge=1)
+    description_zh: str = ""
+    description_en: str = ""
+    columns: Columns = Field(default_factory=Columns)
+    type_order: list[PilotType] = Field(min_length=1)
+    flags: list[Flag] = Field(default_factory=list)
+    inputs: list[InputField] = Field(min_length=1)
+    derived: list[Derived] = Field(default_factory=list)
+    tasks: list[Task] = Field(default_factory=list)
+    task_points: TaskPoints = Field(default_factory=TaskPoints)
+    treatment: Treatment = Field(default_factory=Treatment)
+    screening: Screening = Field(default_factory=Screening)
+    decision: Decision = Field(default_factory=Decision)
+    types: dict[PilotType, TypeSpec] = Field(min_length=1)
