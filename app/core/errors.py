@@ -1,0 +1,182 @@
+"""Domain errors and their RFC 9457 problem+json rendering (Chinese and English)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_TYPE_BASE = "https://ipeval.invalid/problems/"
+
+log = logging.getLogger("ipeval")
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a problem is: a JSON field path, or a workbook sheet and cell."""
+
+    field: str | None = None
+    sheet: str | None = None
+    cell: str | None = None
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            k: v
+            for k, v in (("field", self.field), ("sheet", self.sheet), ("cell", self.cell))
+            if v is not None
+        }
+
+
+@dataclass
+class ProblemError(Exception):
+    """An error a person will read: stable ``code``, bilingual text, optional location.
+
+    Services raise it (or a subclass); the web layer renders it as problem+json and the CLI
+    prints it. ``status`` is the HTTP status the web layer uses.
+    """
+
+    code: str
+    title: str
+    detail_en: str
+    detail_zh: str
+    status: int = 400
+    location: Location | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        super().__init__(f"{self.code}: {self.detail_en}")
+
+    def to_problem(self, instance: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": PROBLEM_TYPE_BASE + self.code,
+            "title": self.title,
+            "status": self.status,
+            "detail": f"{self.detail_zh} / {self.detail_en}",
+            "code": self.code,
+            "detail_zh": self.detail_zh,
+            "detail_en": self.detail_en,
+        }
+        if instance:
+            body["instance"] = instance
+        if self.location:
+            body["location"] = self.location.as_dict()
+        body.update(self.extra)
+        return body
+
+
+class NotFound(ProblemError):
+    def __init__(self, what_en: str, what_zh: str, ident: object) -> None:
+        super().__init__(
+            code="not_found",
+            title="Not Found",
+            detail_en=f"No {what_en} with id {ident!s} (or you may not see it).",
+            detail_zh=f"未找到编号为 {ident!s} 的{what_zh}（或您无权查看）。",
+            status=404,
+        )
+
+
+class Conflict(ProblemError):
+    def __init__(self, code: str, detail_en: str, detail_zh: str, **extra: Any) -> None:
+        super().__init__(
+            code=code,
+            title="Conflict",
+            detail_en=detail_en,
+            detail_zh=detail_zh,
+            status=409,
+            extra=extra,
+        )
+
+
+_STATUS_TEXT: dict[int, tuple[str, str, str]] = {
+    401: (
+        "unauthenticated",
+        "缺少或无效的访问令牌，请在 Authorization 头中提供 Bearer 令牌。",
+        "Missing or invalid token; send 'Authorization: Bearer <token>'.",
+    ),
+    403: ("forbidden", "您的角色无权执行此操作。", "Your role may not do this."),
+    404: ("not_found", "请求的资源不存在。", "The requested resource does not exist."),
+    405: ("method_not_allowed", "该地址不支持此请求方法。", "This method is not allowed here."),
+    413: ("payload_too_large", "上传内容过大。", "The request body is too large."),
+}
+
+
+def _problem_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(
+        body, status_code=int(body["status"]), media_type=PROBLEM_JSON, headers=headers
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Render every error, ours or the framework's, as one problem+json shape."""
+
+    @app.exception_handler(ProblemError)
+    async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
+        return _problem_response(exc.to_problem(instance=request.url.path))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = []
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err.get("loc", ()))
+            errors.append(
+                {
+                    "location": {"field": loc},
+                    "code": err.get("type", "invalid"),
+                    "message_en": f"{loc}: {err.get('msg', 'invalid value')}",
+                    "message_zh": f"{loc}：取值无效（{err.get('msg', '')}），请按接口文档更正。",
+                }
+            )
+        fields = ", ".join(e["location"]["field"] for e in errors)
+        problem = ProblemError(
+            code="request_invalid",
+            title="Unprocessable Content",
+            status=422,
+            detail_en=f"The request is invalid at: {fields}. Correct these fields and retry.",
+            detail_zh=f"请求参数有误：{fields}。请更正后重试。",
+            extra={"errors": errors},
+        )
+        return _problem_response(problem.to_problem(instance=request.url.path))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code, zh, en = _STATUS_TEXT.get(
+            exc.status_code, ("http_error", "请求失败。", "Request failed.")
+        )
+        if isinstance(exc.detail, str) and exc.status_code not in _STATUS_TEXT:
+            en = exc.detail
+        problem = ProblemError(
+            code=code,
+            title=_title(exc.status_code),
+            status=exc.status_code,
+            detail_en=en,
+            detail_zh=zh,
+        )
+        headers = dict(exc.headers) if exc.headers else None
+        return _problem_response(problem.to_problem(instance=request.url.path), headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        problem = ProblemError(
+            code="internal_error",
+            title="Internal Server Error",
+            status=500,
+            detail_en="An unexpected error occurred; it has been logged. Please retry later.",
+            detail_zh="服务器内部错误，已记录日志，请稍后重试。",
+        )
+        return _problem_response(problem.to_problem(instance=request.url.path))
+
+
+def _title(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"

@@ -1,0 +1,16 @@
+from fastapi import APIRouter, Response
+
+from app.deps import EngineDep
+from app.health import service as health_service
+from app.health.service import Health
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health", response_model=Health)
+def health(engine: EngineDep, response: Response) -> Health:
+    """Report whether the database is reachable and its schema is at the newest migration."""
+    result = health_service.check(engine)
+    if result.status != "ok":
+        response.status_code = 503
+    return result

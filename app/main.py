@@ -1,0 +1,52 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from sqlalchemy import Engine
+
+from app import __version__
+from app.core.database import make_engine
+from app.core.errors import install_problem_handlers
+from app.core.settings import Settings, get_settings
+from app.health.routes import router as health_router
+
+API_PREFIX = "/api/v1"
+
+DESCRIPTION = """
+Evaluation engine for China's IP-strong-province pilot programme (知识产权强省建设试点).
+
+Provincial IP offices upload their annual workbook; the engine validates and scores it
+against a versioned rubric and proposes a decision; national evaluators review and confirm
+or override it. Errors are `application/problem+json` (RFC 9457) with a stable `code` and
+Chinese and English text (`detail_zh`, `detail_en`).
+"""
+
+
+def api_router() -> APIRouter:
+    router = APIRouter(prefix=API_PREFIX)
+    router.include_router(health_router)
+    return router
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    """Build the application; tests pass their own settings and engine."""
+    settings = settings or get_settings()
+    owns_engine = engine is None
+    engine = engine or make_engine(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owns_engine:
+            engine.dispose()
+
+    app = FastAPI(title="ipeval", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.engine = engine
+    install_problem_handlers(app)
+    app.include_router(api_router())
+    return app
