@@ -1,0 +1,148 @@
+"""Check an uploaded workbook: the intake entry point the CLI and the web service call."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from app.intake.cells import RawWorkbook
+from app.intake.isolate import read_isolated
+from app.intake.limits import IntakeLimits
+from app.intake.problems import IntakeRefused, problem
+from app.intake.report import IntakeReport
+from app.intake.rules import Checker
+from app.intake.sections import check_sections
+from app.intake.sniff import FileKind, sniff
+from app.intake.spec import META_NAMES, TEMPLATE_VERSION, build_spec
+from app.intake.values import ValueProblem, cell_text
+from app.intake.zipguard import check_zip
+from app.masterdata import get_province
+from scoring.rubric import Rubric, RubricError, load_shipped
+
+_REFUSED_KINDS = {
+    FileKind.EMPTY: "file.empty",
+    FileKind.ENCRYPTED: "file.encrypted",
+    FileKind.CSV: "file.csv",
+    FileKind.HTML: "file.html",
+    FileKind.SPREADSHEETML: "file.spreadsheetml",
+}
+
+
+def read_workbook(data: bytes, limits: IntakeLimits) -> tuple[FileKind, RawWorkbook]:
+    """Size check, sniffing, container checks, then the isolated reader.
+
+    Raises
+    ------
+    IntakeRefused
+        With the problem that makes the file unreadable.
+    """
+    if len(data) > limits.max_file_bytes:
+        raise IntakeRefused(problem("file.too_large", size=len(data), limit=limits.max_file_bytes))
+    kind = sniff(data)
+    if kind in _REFUSED_KINDS:
+        raise IntakeRefused(problem(_REFUSED_KINDS[kind]))
+    if not kind.is_workbook:
+        raise IntakeRefused(problem("file.not_workbook", detected=kind.value))
+    if kind in (FileKind.XLSX, FileKind.ODS):
+        check_zip(data, limits)
+    book = read_isolated(kind, data, limits)
+    if len(book.names) > limits.max_defined_names:
+        raise IntakeRefused(
+            problem("sheet.too_many_rows", what="defined names", limit=limits.max_defined_names)
+        )
+    return kind, book
+
+
+def _meta(book: RawWorkbook) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for name in META_NAMES:
+        raw = book.names.get(name)
+        try:
+            text = cell_text(raw) if raw is not None else None
+        except ValueProblem:
+            text = None
+        if text:
+            values[name] = text
+    missing = [n for n in META_NAMES if n not in values]
+    if missing:
+        raise IntakeRefused(problem("template.not_ours", missing=", ".join(missing)))
+    return values
+
+
+def _rubric(meta: dict[str, str], rubric_root: Path) -> Rubric:
+    ref = f"{meta['meta_rubric_id']}@{meta['meta_rubric_version']}"
+    try:
+        return load_shipped(ref, root=rubric_root)
+    except (RubricError, OSError, ValueError) as exc:
+        raise IntakeRefused(problem("template.unknown_rubric", rubric=ref[:80])) from exc
+
+
+def check_workbook(
+    data: bytes, *, rubric_root: Path, limits: IntakeLimits | None = None
+) -> IntakeReport:
+    """Check one uploaded workbook and report every problem at once.
+
+    Never raises for anything in ``data``: an unreadable or hostile file yields a report with
+    ``status == "unreadable"`` and the one problem that explains why.
+    """
+    limits = limits or IntakeLimits()
+    digest = hashlib.sha256(data).hexdigest()
+    kind = FileKind.UNKNOWN
+    try:
+        kind, book = read_workbook(data, limits)
+        meta = _meta(book)
+        if meta["meta_template_version"] != TEMPLATE_VERSION:
+            raise IntakeRefused(
+                problem(
+                    "template.version",
+                    found=meta["meta_template_version"][:20],
+                    expected=TEMPLATE_VERSION,
+                )
+            )
+        rubric = _rubric(meta, rubric_root)
+        province = get_province(meta["meta_province_code"])
+        year = int(meta["meta_report_year"])
+    except IntakeRefused as refused:
+        return IntakeReport(
+            status="unreadable",
+            file_sha256=digest,
+            file_kind=str(kind),
+            file_bytes=len(data),
+            problems=[refused.problem],
+        )
+    except (LookupError, ValueError):
+        # metadata present but not ours to trust (edited province code or year)
+        refusal = problem("template.not_ours", missing="meta_province_code / meta_report_year")
+        return IntakeReport(
+            status="unreadable",
+            file_sha256=digest,
+            file_kind=str(kind),
+            file_bytes=len(data),
+            problems=[refusal],
+        )
+    checker = Checker(build_spec(rubric, province=province, year=year), book)
+    if meta["meta_rubric_sha256"] != rubric.sha256:
+        raw = book.names["meta_rubric_sha256"]
+        checker.problems.append(
+            problem(
+                "template.rubric_changed",
+                sheet=raw.sheet,
+                cell=raw.cell,
+                field="meta_rubric_sha256",
+                rubric=rubric.ref,
+            )
+        )
+    submission = check_sections(checker)
+    status = "invalid" if any(p.severity == "error" for p in checker.problems) else "valid"
+    return IntakeReport(
+        status=status,
+        file_sha256=digest,
+        file_kind=str(kind),
+        file_bytes=len(data),
+        rubric_id=rubric.id,
+        rubric_version=rubric.version,
+        rubric_sha256=rubric.sha256,
+        template_version=meta["meta_template_version"],
+        problems=checker.problems,
+        submission=submission,
+    )

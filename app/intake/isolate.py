@@ -1,0 +1,122 @@
+"""Run a format reader in a child process with memory and time limits.
+
+Some readers abort the whole interpreter on crafted input (a Rust panic, a C-level
+allocation failure) and any reader can be driven into huge allocations; the serving
+process must survive both. The child gets the bytes on stdin, an address-space limit
+(RLIMIT_AS), a CPU-time limit and a wall-clock timeout, and answers one JSON document.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from app.intake.cells import RawWorkbook
+from app.intake.limits import IntakeLimits
+from app.intake.problems import IntakeRefused, problem
+from app.intake.sniff import FileKind
+
+_PROJECT_ROOT = str(Path(__file__).resolve().parents[2])
+# -I: ignore PYTHON* variables and the user site; the project root is put on sys.path
+# explicitly so the child imports exactly this code.
+_BOOT = (
+    "import sys; sys.path.insert(0, sys.argv[1]); "
+    "from app.intake.isolate import child_main; child_main(sys.argv[2])"
+)
+
+
+def _read(kind: str, data: bytes) -> RawWorkbook:
+    if kind == FileKind.XLSX:
+        from app.intake.readers import read_xlsx
+
+        return read_xlsx(data)
+    if kind == FileKind.XLS:
+        from app.intake.readers import read_xls
+
+        return read_xls(data)
+    if kind == FileKind.ODS:
+        from app.intake.readers_ods import read_ods
+
+        return read_ods(data)
+    raise ValueError(f"no reader for {kind}")
+
+
+def _classify(exc: BaseException) -> dict[str, Any]:
+    text = f"{type(exc).__name__}: {exc}"[:300]
+    lowered = text.lower()
+    if isinstance(exc, MemoryError):
+        return {"refusal": "reader.memory", "detail": text}
+    if "encrypt" in lowered or "password" in lowered:
+        return {"refusal": "file.encrypted", "detail": text}
+    if any(w in lowered for w in ("dtd", "entit", "forbidden")):
+        return {"refusal": "xml.doctype", "detail": text}
+    return {"refusal": "file.corrupt", "detail": text}
+
+
+def child_main(kind: str) -> None:
+    """Entry point inside the child: bytes on stdin, one JSON answer on stdout."""
+    data = sys.stdin.buffer.read()
+    try:
+        answer: dict[str, Any] = {"workbook": _read(kind, data).to_json()}
+    except BaseException as exc:  # the child's whole job is to turn any failure into data
+        answer = _classify(exc)
+    sys.stdout.write(json.dumps(answer, ensure_ascii=False))
+    sys.stdout.flush()
+
+
+def _limit(memory_bytes: int, cpu_seconds: int) -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    os.setsid()  # its own process group, so a timeout kills everything it started
+
+
+def read_isolated(kind: FileKind, data: bytes, limits: IntakeLimits) -> RawWorkbook:
+    """Parse ``data`` as ``kind`` in a limited child process.
+
+    Raises
+    ------
+    IntakeRefused
+        reader.timeout, reader.memory, reader.crashed, file.corrupt, file.encrypted or
+        xml.doctype, each with its bilingual message.
+    """
+    cpu = max(1, int(limits.reader_timeout_seconds))
+    process = subprocess.Popen(
+        [sys.executable, "-I", "-c", _BOOT, _PROJECT_ROOT, str(kind)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: _limit(limits.reader_memory_bytes, cpu),
+        env={"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8"},
+    )
+    try:
+        out, err = process.communicate(data, timeout=limits.reader_timeout_seconds)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        raise IntakeRefused(
+            problem("reader.timeout", seconds=limits.reader_timeout_seconds)
+        ) from None
+    if process.returncode != 0 or not out:
+        if process.returncode in (-signal.SIGXCPU, -signal.SIGKILL):
+            raise IntakeRefused(problem("reader.timeout", seconds=limits.reader_timeout_seconds))
+        tail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+        if "MemoryError" in tail[0] or "memory allocation" in err.decode("utf-8", "replace"):
+            raise IntakeRefused(problem("reader.memory"))
+        raise IntakeRefused(
+            problem("reader.crashed", detail=f"exit {process.returncode}: {tail[0][:200]}")
+        )
+    answer = json.loads(out)
+    if "refusal" in answer:
+        code = answer["refusal"]
+        details = {"detail": answer["detail"]} if code in ("file.corrupt",) else {}
+        if code == "xml.doctype":
+            details = {"entry": answer["detail"][:100]}
+        raise IntakeRefused(problem(code, **details))
+    return RawWorkbook.from_json(answer["workbook"])

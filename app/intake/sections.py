@@ -1,0 +1,220 @@
+"""The sections of a template, checked in turn; builds the submission for scoring."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.intake.rules import JUMP_FACTOR, Checker, resolve_unit_name
+from app.intake.spec import FieldSpec
+from app.intake.values import ValueProblem, cell_text, parse_integer, parse_number
+from app.masterdata import squeeze
+
+
+def check_sections(checker: Checker) -> dict[str, Any]:
+    """Run every section's checks; return the submission (values that could be read)."""
+    spec = checker.spec
+    cols = spec.rubric.spec.columns
+    basic: dict[str, Any] = {}
+    for f in spec.basic:
+        basic[f.code] = (
+            resolve_unit_name(checker, f) if f.code == cols.unit_name else checker.read(f)
+        )
+    year = basic.get("report_year")
+    if year is not None and year != spec.year:
+        checker.add("year.mismatch", "report_year", checker.cell("report_year"), expected=spec.year)
+    application = _application(checker, basic)
+    flags = {f.code: bool(basic.get(f.code)) for f in spec.rubric.spec.flags}
+    cities = _cities(checker)
+    inputs, history = _indicators(checker, cities)
+    unit_type = basic.get(cols.type)
+    tasks = _tasks(checker, unit_type, flags)
+    record: dict[str, Any] = {
+        cols.unit_id: spec.province.code,
+        cols.unit_name: spec.province.name_zh,
+        cols.type: unit_type,
+        cols.stage: basic.get(cols.stage),
+        cols.application: application,
+        cols.municipality: spec.province.is_municipality,
+        **(
+            {cols.baseline_year: basic.get(cols.baseline_year)}
+            if spec.rubric.needs_baseline_year()
+            else {}
+        ),
+        **flags,
+        **inputs,
+        **history,
+        **{code: t["status"] for code, t in tasks.items()},
+    }
+    return {
+        "province_code": spec.province.code,
+        "province_name": spec.province.name_zh,
+        "year": spec.year,
+        "type": unit_type,
+        "stage": basic.get(cols.stage),
+        "application": application,
+        "baseline_year": basic.get(cols.baseline_year),
+        "flags": flags,
+        "inputs": inputs,
+        "history": history,
+        "tasks": tasks,
+        "cities": cities,
+        "contact": {k: basic.get(k) for k in ("contact_name", "contact_phone", "contact_email")},
+        "record": record,
+    }
+
+
+def _application(checker: Checker, basic: dict[str, Any]) -> str:
+    """``""``, ``"change:<type>"`` or ``"enter:<type>"`` as scoring expects."""
+    cols = checker.spec.rubric.spec.columns
+    kind = basic.get(cols.application) or ""
+    target = basic.get(f"{cols.application}_type")
+    if not kind:
+        return ""
+    if not target:
+        code = f"{cols.application}_type"
+        checker.add("value.missing", code, checker.cell(code))
+        return ""
+    return f"{kind}:{target}"
+
+
+def _cities(checker: Checker) -> dict[str, Any]:
+    """Count cities and demonstration cities from the city rows: computed, never claimed."""
+    rows: list[dict[str, Any]] = []
+    for city in checker.spec.cities:
+        name_cell = checker.cell(city.name_code)
+        try:
+            name = cell_text(name_cell) if name_cell else None
+        except ValueProblem:
+            name = None
+        demo_cell = checker.cell(city.demo_code)
+        demo = False
+        if demo_cell is not None:
+            try:
+                text = cell_text(demo_cell)
+                lookup = {squeeze("是"): True, squeeze("否"): False, "yes": True, "no": False}
+                if text is not None and squeeze(text) not in lookup:
+                    raise ValueProblem("value.bad_choice", choices="是 / 否")
+                demo = text is not None and lookup[squeeze(text)]
+            except ValueProblem as exc:
+                checker.add(exc.code, city.demo_code, demo_cell, label=city.name_zh, **exc.details)
+        year_cell = checker.cell(city.year_code)
+        designated = None
+        if year_cell is not None:
+            try:
+                designated = parse_integer(year_cell)
+                if designated is not None and not 1900 <= designated <= 2100:
+                    raise ValueProblem("value.bad_year")
+            except ValueProblem:
+                checker.add("value.bad_year", city.year_code, year_cell)
+                designated = None
+        if demo and designated is None and year_cell is not None and year_cell.kind == "empty":
+            checker.add("city.year_missing", city.year_code, year_cell, label=city.name_zh)
+        if demo and designated is not None and designated > checker.spec.year:
+            checker.add(
+                "city.year_late",
+                city.year_code,
+                year_cell,
+                label=city.name_zh,
+                year=checker.spec.year,
+            )
+        if name:
+            rows.append({"name": name, "demo": demo, "designation_year": designated})
+    expected = len(checker.spec.cities)
+    if len(rows) != expected:
+        checker.add(
+            "check.city_count",
+            "prefecture_cities",
+            None,
+            value=len(rows),
+            found=len(rows),
+            expected=expected,
+        )
+    return {"total": len(rows), "demo": sum(1 for r in rows if r["demo"]), "rows": rows}
+
+
+def _indicators(checker: Checker, cities: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    inputs: dict[str, Any] = {}
+    history: dict[str, Any] = {}
+    for f in checker.spec.indicators:
+        if f.formula is not None:
+            inputs[f.code] = _computed(checker, f, cities)
+        elif f.history_of:
+            history[f.code] = checker.read(f)
+        else:
+            inputs[f.code] = checker.read(f)
+    for code, prev in history.items():
+        of = code.rsplit("_", 1)[0]
+        value = inputs.get(of)
+        if code.endswith("_prev") and value is not None and prev:
+            change = value / prev - 1.0
+            if abs(change) > JUMP_FACTOR:
+                raw = checker.cell(of, expected=False)
+                checker.add(
+                    "check.jump",
+                    of,
+                    raw,
+                    value=f"{value:g}",
+                    prev=f"{prev:g}",
+                    change=f"{change:+.0%}",
+                )
+    return inputs, history
+
+
+def _computed(checker: Checker, f: FieldSpec, cities: dict[str, Any]) -> int:
+    """A count computed from the city table; a differing cached value is a warning."""
+    computed = 0
+    if not checker.spec.province.is_municipality:
+        computed = cities["total"] if f.code == "prefecture_cities" else cities["demo"]
+    raw = checker.cell(f.code, expected=False)
+    if raw is None or raw.kind != "number":
+        return computed  # no cached value (a template filled by code): nothing claimed
+    try:
+        claimed = parse_number(raw, percent=False)
+    except ValueProblem:
+        return computed
+    if claimed is not None and claimed != computed:
+        if f.code == "prefecture_cities":
+            checker.add("check.city_count", f.code, raw, found=f"{claimed:g}", expected=computed)
+        else:
+            total = max(cities["total"], 1)
+            checker.add(
+                "check.share_mismatch",
+                f.code,
+                raw,
+                claimed=f"{100 * claimed / total:.1f}%",
+                computed=f"{100 * computed / total:.1f}%",
+            )
+    return computed
+
+
+def _tasks(
+    checker: Checker, unit_type: str | None, flags: dict[str, bool]
+) -> dict[str, dict[str, Any]]:
+    rubric = checker.spec.rubric
+    flagged = [k for k, v in flags.items() if v]
+    # Without a declared type only the tasks every unit must do are known to be must-do.
+    must = {t.code: t.must_do for t in rubric.tasks_for(unit_type or "none", flagged)}
+    names = {t.code: f"{t.code} {t.name_zh}" for t in rubric.spec.tasks}
+    out: dict[str, dict[str, Any]] = {}
+    for code in checker.spec.tasks:
+        required = must.get(code, False)
+        raw = checker.cell(code, expected=required)
+        if raw is None:
+            continue
+        status_spec = FieldSpec(code, names[code], names[code], "choice", False)
+        status = checker.read(status_spec)
+        evidence_raw = checker.cell(f"{code}_evidence", expected=False)
+        try:
+            evidence = cell_text(evidence_raw) if evidence_raw else None
+        except ValueProblem as exc:
+            checker.add(exc.code, f"{code}_evidence", evidence_raw)
+            evidence = None
+        if status is None and required and raw.kind == "empty":
+            checker.add("task.not_reported", code, raw, label=names[code])
+        if status in ("done", "partial") and not evidence:
+            where = evidence_raw or raw
+            checker.add(
+                "task.no_evidence", f"{code}_evidence", where, label=names[code], status=status
+            )
+        out[code] = {"status": status, "evidence": evidence, "must_do": required}
+    return out

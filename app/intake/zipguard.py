@@ -1,0 +1,133 @@
+"""Checks on a zip container (xlsx, ods) before any spreadsheet parser sees it."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Iterator
+
+from app.intake.limits import IntakeLimits
+from app.intake.problems import IntakeRefused, problem
+
+_CHUNK = 64 * 1024
+# A DTD is the door to entity expansion and external fetches; spreadsheets never need one.
+# Matched in UTF-8 and in UTF-16 (either byte order) because XML parts may use either.
+_DOCTYPE_PATTERNS = tuple(
+    re.compile(re.escape(word.encode(enc)), re.IGNORECASE)
+    for word in ("<!DOCTYPE", "<!ENTITY")
+    for enc in ("utf-8", "utf-16-le", "utf-16-be")
+)
+_ROW_TAGS = (re.compile(rb"<(?:\w+:)?row[\s>/]"), re.compile(rb"<table:table-row[\s>/]"))
+_CELL_TAGS = (re.compile(rb"<(?:\w+:)?c[\s>/]"), re.compile(rb"<table:table-cell[\s>/]"))
+_OVERLAP = 32  # bytes kept between chunks so a tag split across chunks is still seen
+
+
+def _bad_name(name: str) -> bool:
+    parts = name.replace("\\", "/").split("/")
+    return (
+        not name
+        or len(name) > 512
+        or name.startswith(("/", "\\"))
+        or "\\" in name
+        or "\x00" in name
+        or ":" in parts[0]
+        or ".." in parts
+    )
+
+
+def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    with archive.open(info) as stream:
+        while chunk := stream.read(_CHUNK):
+            yield chunk
+
+
+def _is_xml(name: str) -> bool:
+    return name.endswith((".xml", ".rels", ".vml")) or name == "mimetype"
+
+
+def check_zip(data: bytes, limits: IntakeLimits) -> None:
+    """Refuse a container that is oversized, malformed or carries a DTD.
+
+    Sizes are counted while inflating (declared sizes are written by the sender and prove
+    nothing); XML parts are scanned for DOCTYPE/ENTITY declarations and their rows and cells
+    counted, so a sheet that declares A1:A1 but holds a million rows is caught here.
+
+    Raises
+    ------
+    IntakeRefused
+        With the single problem that explains the refusal.
+    """
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError, EOFError) as exc:
+        raise IntakeRefused(problem("file.corrupt", detail=f"zip: {exc}")) from exc
+    with archive:
+        infos = archive.infolist()
+        if len(infos) > limits.max_zip_entries:
+            raise IntakeRefused(
+                problem("zip.too_many_entries", count=len(infos), limit=limits.max_zip_entries)
+            )
+        seen: set[str] = set()
+        for info in infos:
+            if _bad_name(info.filename) or info.filename in seen:
+                raise IntakeRefused(problem("zip.bad_name", entry=info.filename[:200]))
+            seen.add(info.filename)
+        total = 0
+        rows = cells = 0
+        for info in infos:
+            if info.is_dir():
+                continue
+            entry_bytes = 0
+            tail = b""
+            xml = _is_xml(info.filename)
+            try:
+                for chunk in _inflate(archive, info):
+                    entry_bytes += len(chunk)
+                    total += len(chunk)
+                    if total > limits.max_uncompressed_bytes:
+                        raise IntakeRefused(
+                            problem("zip.too_large", limit=limits.max_uncompressed_bytes)
+                        )
+                    ratio = entry_bytes / max(info.compress_size, 1)
+                    if entry_bytes > 1024 * 1024 and ratio > limits.max_compression_ratio:
+                        raise IntakeRefused(
+                            problem(
+                                "zip.ratio",
+                                entry=info.filename[:200],
+                                ratio=ratio,
+                                limit=limits.max_compression_ratio,
+                            )
+                        )
+                    if not xml:
+                        continue
+                    window = tail + chunk
+                    if any(p.search(window) for p in _DOCTYPE_PATTERNS):
+                        raise IntakeRefused(problem("xml.doctype", entry=info.filename[:200]))
+                    # Counting on chunk (not window) avoids counting overlapped tags twice;
+                    # a tag split at a chunk boundary is missed, an undercount of at most
+                    # one per 64 KiB.
+                    rows += sum(len(p.findall(chunk)) for p in _ROW_TAGS)
+                    cells += sum(len(p.findall(chunk)) for p in _CELL_TAGS)
+                    if rows > limits.max_rows:
+                        raise IntakeRefused(
+                            problem("sheet.too_many_rows", what="rows", limit=limits.max_rows)
+                        )
+                    if cells > limits.max_cells:
+                        raise IntakeRefused(
+                            problem("sheet.too_many_rows", what="cells", limit=limits.max_cells)
+                        )
+                    tail = window[-_OVERLAP:]
+            except IntakeRefused:
+                raise
+            except (
+                zipfile.BadZipFile,
+                EOFError,
+                OSError,
+                NotImplementedError,
+                RuntimeError,
+            ) as exc:
+                # RuntimeError: zipfile's "encrypted, password required" for encrypted entries
+                raise IntakeRefused(
+                    problem("file.corrupt", detail=f"{info.filename[:100]}: {exc}")
+                ) from exc
