@@ -1,0 +1,195 @@
+"""Score the whole cohort under one type: impute, screen, treat, normalise, aggregate, gate."""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from scoring.data import CohortData
+from scoring.impute import impute
+from scoring.kernel import TypeKernel
+from scoring.normalise import COHORT_RELATIVE, normalise
+from scoring.rubric import Indicator, Rubric
+from scoring.rubric.schema import Gate
+from scoring.treat import TreatmentReport, treat
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+COMPARE: dict[str, Callable[[FloatArray, FloatArray], BoolArray]] = {
+    ">=": operator.ge,
+    ">": operator.gt,
+    "<=": operator.le,
+    "<": operator.lt,
+    "==": operator.eq,
+}
+
+
+@dataclass(frozen=True, eq=False)
+class GateEvaluation:
+    """One gate over the cohort; ``basis`` is ``standard``, ``municipality`` or ``exempt``."""
+
+    gate: Gate
+    field: tuple[str, ...]
+    value: FloatArray
+    threshold: FloatArray
+    passed: BoolArray
+    basis: tuple[str, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class TypeEvaluation:
+    """Every unit scored under one type. Arrays are (units,) or (units, indicators/codes)."""
+
+    type: str
+    pass_score: float
+    kernel: TypeKernel
+    indicators: tuple[Indicator, ...]
+    raw: FloatArray
+    imputed: BoolArray
+    treated: FloatArray
+    normalised: FloatArray
+    scores: FloatArray
+    weights: FloatArray
+    screened_out: BoolArray
+    blocked: BoolArray
+    blocked_by: BoolArray
+    gates: tuple[GateEvaluation, ...]
+    treatments: Mapping[str, TreatmentReport]
+
+    @property
+    def total(self) -> FloatArray:
+        return self.scores[:, -1]
+
+    @property
+    def scored(self) -> BoolArray:
+        return ~self.screened_out & ~self.blocked & ~np.isnan(self.total)
+
+    @property
+    def gates_met(self) -> BoolArray:
+        met = np.ones(self.total.shape, dtype=bool)
+        for g in self.gates:
+            met &= g.passed
+        return met
+
+    @property
+    def meets(self) -> BoolArray:
+        """Scored, every gate met and total at or above the pass score."""
+        total = np.where(self.scored, self.total, -np.inf)
+        return self.scored & self.gates_met & (total >= self.pass_score)
+
+
+def evaluate_type(
+    rubric: Rubric,
+    type_code: str,
+    cohort: CohortData,
+    fields: Mapping[str, FloatArray],
+    unreported: BoolArray,
+) -> TypeEvaluation:
+    """Run the pipeline for one type over every unit of the cohort.
+
+    Parameters
+    ----------
+    fields : mapping of code to ndarray, shape (units,)
+        Inputs and derived fields (see :func:`scoring.derive.derive`).
+    unreported : ndarray of bool, shape (units, tasks)
+        Must-do tasks not reported (for ``tasks_reported`` gates).
+    """
+    spec = rubric.type(type_code)
+    kernel = TypeKernel.build(spec)
+    indicators = tuple(rubric.indicators(type_code))
+    units = cohort.n_units
+    _, groups = np.unique(np.array(cohort.groups, dtype=object), return_inverse=True)
+    raw = np.column_stack([fields[i.field] for i in indicators]).reshape(units, len(indicators))
+
+    present_share = np.mean(~np.isnan(raw), axis=1)
+    screened_out = present_share < rubric.spec.screening.min_present_share - 1e-12
+
+    filled = np.empty_like(raw)
+    imputed = np.zeros(raw.shape, dtype=bool)
+    blocked_by = np.zeros(raw.shape, dtype=bool)
+    for j, ind in enumerate(indicators):
+        filled[:, j], imputed[:, j], blocked_by[:, j] = impute(raw[:, j], ind.impute, groups)
+    blocked = blocked_by.any(axis=1) & ~screened_out
+    # Screened-out and blocked units take no part in cohort statistics.
+    included = ~screened_out & ~blocked
+    filled = np.where(included[:, None], filled, np.nan)
+
+    treated = filled.copy()
+    normalised = np.empty_like(filled)
+    reports: dict[str, TreatmentReport] = {}
+    t = rubric.spec.treatment
+    for j, ind in enumerate(indicators):
+        if ind.treat_outliers and ind.normalise.method in COHORT_RELATIVE:
+            treated[:, j], reports[ind.code] = treat(
+                filled[:, j],
+                skew_limit=t.skew_limit,
+                kurtosis_limit=t.kurtosis_limit,
+                max_steps=t.max_steps,
+            )
+        normalised[:, j] = normalise(treated[:, j], ind.normalise, ind.direction == "higher")
+
+    scores, local = kernel.scores(normalised)
+    weights = kernel.path_weights(local)
+    gates = tuple(_gate(g, cohort, fields, unreported) for g in spec.gates)
+    return TypeEvaluation(
+        type=type_code,
+        pass_score=spec.pass_score,
+        kernel=kernel,
+        indicators=indicators,
+        raw=raw,
+        imputed=imputed & included[:, None],
+        treated=treated,
+        normalised=normalised,
+        scores=scores,
+        weights=weights,
+        screened_out=screened_out,
+        blocked=blocked,
+        blocked_by=blocked_by & blocked[:, None],
+        gates=gates,
+        treatments=reports,
+    )
+
+
+def _gate(
+    gate: Gate,
+    cohort: CohortData,
+    fields: Mapping[str, FloatArray],
+    unreported: BoolArray,
+) -> GateEvaluation:
+    units = cohort.n_units
+    if gate.kind == "tasks_reported":
+        count = unreported.sum(axis=1).astype(np.float64)
+        return GateEvaluation(
+            gate, ("",) * units, count, np.zeros(units), count == 0, ("standard",) * units
+        )
+    muni = cohort.municipality
+    rule = gate.municipality
+    field = str(gate.field)
+    value = fields[field]
+    limit = np.full(units, float(gate.threshold or 0.0))
+    basis = np.where(muni, "municipality", "standard")
+    names = np.full(units, field, dtype=object)
+    if rule is not None and rule.exempt:
+        basis = np.where(muni, "exempt", "standard")
+    elif rule is not None:
+        alt = fields[rule.field] if rule.field is not None else value
+        value = np.where(muni, alt, value)
+        if rule.threshold is not None:
+            limit = np.where(muni, rule.threshold, limit)
+        names = np.where(muni, rule.field or field, names)
+    with np.errstate(invalid="ignore"):
+        passed = COMPARE[gate.op](value, limit) & ~np.isnan(value)
+    passed = passed | (basis == "exempt")
+    return GateEvaluation(
+        gate,
+        tuple(str(n) for n in names),
+        np.asarray(value, dtype=np.float64),
+        limit,
+        np.asarray(passed, dtype=bool),
+        tuple(str(b) for b in basis),
+    )

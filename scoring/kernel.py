@@ -1,0 +1,130 @@
+"""A type's hierarchy compiled to arrays: aggregate normalised indicators up to the total.
+
+The kernel is what a robustness analysis calls: ``TypeKernel.scores(normalised, weights)``
+with ``weights`` of shape ``(samples, n_weights)`` aggregates every sample in one vectorised
+pass (loops run over the hierarchy's nodes, never over units or samples).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from scoring.aggregate import aggregate
+from scoring.rubric.schema import Aggregation, Indicator, Node, TypeSpec
+
+FloatArray = npt.NDArray[np.float64]
+
+ROOT = "total"
+
+
+@dataclass(frozen=True)
+class InnerNode:
+    """An aggregating node; ``children`` index the kernel's ``codes`` (leaves first)."""
+
+    code: str
+    children: tuple[int, ...]
+    kind: Aggregation
+    max_missing_share: float
+
+
+@dataclass(frozen=True)
+class TypeKernel:
+    """The hierarchy of one type, flattened.
+
+    ``codes`` lists the indicators (``n_indicators`` leaves, in depth-first order), then the
+    inner nodes in post-order, then ``"total"`` last. ``weights`` holds each code's weight
+    (the root's is 1), so ``weights`` is the default parameter vector.
+    """
+
+    codes: tuple[str, ...]
+    n_indicators: int
+    inner: tuple[InnerNode, ...]
+    weights: FloatArray
+    parents: tuple[int, ...]
+
+    @classmethod
+    def build(cls, spec: TypeSpec) -> TypeKernel:
+        leaves: list[Indicator] = []
+        _collect_leaves(spec.pillars, leaves)
+        codes = [i.code for i in leaves]
+        weights = [i.weight for i in leaves]
+        inner: list[InnerNode] = []
+        leaf_index = {code: k for k, code in enumerate(codes)}
+
+        def compile_node(node: Node) -> int:
+            if node.nodes:
+                children = tuple(compile_node(child) for child in node.nodes)
+            else:
+                children = tuple(leaf_index[i.code] for i in node.indicators)
+            codes.append(node.code)
+            weights.append(node.weight)
+            inner.append(InnerNode(node.code, children, node.aggregation, node.max_missing_share))
+            return len(codes) - 1
+
+        top = tuple(compile_node(p) for p in spec.pillars)
+        codes.append(ROOT)
+        weights.append(1.0)
+        inner.append(InnerNode(ROOT, top, spec.aggregation, spec.max_missing_share))
+        parents = [-1] * len(codes)
+        for node in inner:
+            for c in node.children:
+                parents[c] = codes.index(node.code)
+        w = np.array(weights, dtype=np.float64)
+        w.setflags(write=False)
+        return cls(tuple(codes), len(leaves), tuple(inner), w, tuple(parents))
+
+    def scores(
+        self, normalised: FloatArray, weights: FloatArray | None = None
+    ) -> tuple[FloatArray, FloatArray]:
+        """Scores of every code and the effective weight of every code within its parent.
+
+        Parameters
+        ----------
+        normalised : ndarray, shape (..., units, n_indicators)
+            Normalised indicator values (0-100), NaN where missing.
+        weights : ndarray, shape (..., len(codes)), optional
+            Weight of every code (the root's is ignored); defaults to the rubric's.
+
+        Returns
+        -------
+        scores : ndarray, shape (..., units, len(codes))
+            Indicator values, then inner node scores, then the total; NaN where missing.
+        local : ndarray, shape (..., units, len(codes))
+            Each code's effective weight within its parent after reweighting (root: 1).
+        """
+        w = self.weights if weights is None else np.asarray(weights, dtype=np.float64)
+        batch = np.broadcast_shapes(normalised.shape[:-2], w.shape[:-1])
+        units = normalised.shape[-2]
+        scores = np.full((*batch, units, len(self.codes)), np.nan)
+        local = np.zeros_like(scores)
+        scores[..., : self.n_indicators] = normalised
+        local[..., -1] = 1.0
+        start = self.n_indicators
+        for k, node in enumerate(self.inner):
+            idx = list(node.children)
+            score, eff = aggregate(scores[..., idx], w[..., idx], node.kind, node.max_missing_share)
+            scores[..., start + k] = score
+            local[..., idx] = eff
+        return scores, local
+
+    def path_weights(self, local: FloatArray) -> FloatArray:
+        """Weight of every code in the total: the product of local weights up to the root."""
+        out = local.copy()
+        # Inner nodes come after their children, so walking codes from the root backwards
+        # visits every parent before its children.
+        for c in range(len(self.codes) - 2, -1, -1):
+            out[..., c] = local[..., c] * out[..., self.parents[c]]
+        return out
+
+    def totals(self, normalised: FloatArray, weights: FloatArray | None = None) -> FloatArray:
+        """Only the totals, shape ``(..., units)``; see :meth:`scores`."""
+        return self.scores(normalised, weights)[0][..., -1]
+
+
+def _collect_leaves(nodes: list[Node], out: list[Indicator]) -> None:
+    for node in nodes:
+        _collect_leaves(node.nodes, out)
+        out.extend(node.indicators)

@@ -1,0 +1,156 @@
+"""Normalisation of one indicator to 0-100, as pure numpy functions.
+
+Every function takes values of shape ``(..., units)``; NaN (missing) stays NaN. Parameters
+(goalposts, targets) may be arrays that broadcast against the leading axes, so a batch of
+parameter sets is scored in one call. Cohort-relative methods (minmax, zscore, rank) compute
+their statistics along the last axis over the non-missing values only: callers mask screened-out
+units as NaN first.
+
+Degenerate cohorts give documented values, never NaN for a present value: a constant column
+scores 50 under minmax, zscore (``centre``) and rank; a single unit scores 50 under rank.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import numpy.typing as npt
+from scipy.stats import rankdata
+
+from scoring.rubric.schema import (
+    Goalposts,
+    Growth,
+    MinMax,
+    Normalisation,
+    Rank,
+    Target,
+    Threshold,
+    ZScore,
+)
+
+FloatArray = npt.NDArray[np.float64]
+ArrayLike = FloatArray | float
+
+#: Methods whose result depends on the rest of the cohort; outlier treatment applies to these.
+COHORT_RELATIVE = frozenset({"minmax", "zscore"})
+
+
+def goalposts(x: FloatArray, lower: ArrayLike, upper: ArrayLike, higher: bool) -> FloatArray:
+    """Linear between fixed goalposts, clipped: ``100 (x - L) / (U - L)``.
+
+    Lower-is-better reverses the scale: ``100 (U - x) / (U - L)``.
+    """
+    share = (np.asarray(x) - lower) / (np.asarray(upper) - lower)
+    if not higher:
+        share = 1.0 - share
+    return np.asarray(100.0 * np.clip(share, 0.0, 1.0), dtype=np.float64)
+
+
+def target(x: FloatArray, goal: ArrayLike, higher: bool, cap: bool) -> FloatArray:
+    """Distance to target: ``100 x / T`` (higher) or ``100 T / x`` (lower), floored at 0.
+
+    With ``cap`` the score stops at 100 once the target is met; lower-is-better with ``x <= 0``
+    has met its target and scores 100 (or the cap-free ratio would be infinite, so 100 too).
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if higher:
+        ratio = x / goal
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(x > 0, goal / np.where(x > 0, x, 1.0), 1.0)
+        ratio = np.where(np.isnan(x), np.nan, ratio)
+    ratio = np.maximum(ratio, 0.0)
+    if cap:
+        ratio = np.minimum(ratio, 1.0)
+    return np.asarray(100.0 * ratio, dtype=np.float64)
+
+
+def minmax(x: FloatArray, higher: bool) -> FloatArray:
+    """Cohort min-max: ``100 (x - min) / (max - min)``; a constant column scores 50."""
+    x = np.asarray(x, dtype=np.float64)
+    lo, hi = _nan_stat(np.nanmin, x), _nan_stat(np.nanmax, x)
+    span = hi - lo
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(span > 0, (x - lo) / np.where(span > 0, span, 1.0), 0.5)
+    share = np.where(np.isnan(x), np.nan, share)
+    if not higher:
+        share = 1.0 - share
+    return np.asarray(100.0 * share, dtype=np.float64)
+
+
+def zscore(x: FloatArray, higher: bool, centre: float, spread: float) -> FloatArray:
+    """``centre + spread * z``, clipped to 0-100, z with the population standard deviation.
+
+    With the defaults (50, 10) this is the familiar T-score: the cohort mean scores 50 and
+    five standard deviations reach the ends of the scale. A constant column scores ``centre``.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    mean = _nan_stat(np.nanmean, x)
+    sd = _nan_stat(np.nanstd, x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(sd > 0, (x - mean) / np.where(sd > 0, sd, 1.0), 0.0)
+    z = np.where(np.isnan(x), np.nan, z)
+    if not higher:
+        z = -z
+    return np.asarray(np.clip(centre + spread * z, 0.0, 100.0), dtype=np.float64)
+
+
+def rank(x: FloatArray, higher: bool) -> FloatArray:
+    """Percentile rank ``100 (r - 1) / (n - 1)``, ties sharing their average rank ``r``.
+
+    ``n`` counts the non-missing values; with ``n = 1`` the one unit scores 50.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    r = rankdata(x, method="average", axis=-1, nan_policy="omit")
+    n = np.sum(~np.isnan(x), axis=-1, keepdims=True).astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pct = np.where(n > 1, (r - 1.0) / np.where(n > 1, n - 1.0, 1.0), 0.5)
+    pct = np.where(np.isnan(x), np.nan, pct)
+    if not higher:
+        pct = 1.0 - pct
+    return np.asarray(100.0 * pct, dtype=np.float64)
+
+
+def threshold(x: FloatArray, limit: ArrayLike, higher: bool) -> FloatArray:
+    """100 when the threshold is met (``x >= t``, or ``x <= t`` lower-is-better), else 0."""
+    x = np.asarray(x, dtype=np.float64)
+    met = x >= limit if higher else x <= limit
+    return np.where(np.isnan(x), np.nan, np.where(met, 100.0, 0.0))
+
+
+def growth(g: FloatArray, goal: ArrayLike, higher: bool) -> FloatArray:
+    """Growth (in %) against a target growth: ``100 g / target`` clipped to 0-100.
+
+    Lower-is-better (a reduction target) scores ``100 (-g) / target``.
+    """
+    g = np.asarray(g, dtype=np.float64)
+    share = (g if higher else -g) / goal
+    return np.asarray(100.0 * np.clip(share, 0.0, 1.0), dtype=np.float64)
+
+
+def normalise(x: FloatArray, method: Normalisation, higher: bool) -> FloatArray:
+    """Dispatch one rubric normalisation over values of shape ``(..., units)``."""
+    if isinstance(method, Goalposts):
+        return goalposts(x, method.lower, method.upper, higher)
+    if isinstance(method, Target):
+        return target(x, method.target, higher, method.cap)
+    if isinstance(method, MinMax):
+        return minmax(x, higher)
+    if isinstance(method, ZScore):
+        return zscore(x, higher, method.centre, method.spread)
+    if isinstance(method, Rank):
+        return rank(x, higher)
+    if isinstance(method, Threshold):
+        return threshold(x, method.threshold, higher)
+    if isinstance(method, Growth):
+        return growth(x, method.target, higher)
+    raise TypeError(f"unknown normalisation {method!r}")  # pragma: no cover - schema forbids
+
+
+def _nan_stat(func: object, x: FloatArray) -> FloatArray:
+    # An all-missing column has no statistic; the warning numpy raises for that case is
+    # expected and the NaN result keeps every value missing.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.asarray(func(x, axis=-1, keepdims=True), dtype=np.float64)  # type: ignore[operator]

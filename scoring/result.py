@@ -1,0 +1,185 @@
+"""The scoring result: typed, JSON-serialisable, byte-identical for identical inputs.
+
+``docs/score-output.schema.json`` is generated from :class:`CohortResult` (see
+``scoring.result.json_schema``) and checked by the tests.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+FORMAT_VERSION = "1"
+
+Outcome = Literal["pass", "reclassify", "exit", "admit", "reject", "incomplete", "none"]
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Sentence(Out):
+    """One step of a reason path, in Chinese and English."""
+
+    zh: str
+    en: str
+
+
+class RubricRef(Out):
+    id: str
+    version: int
+    sha256: str
+
+
+class IndicatorResult(Out):
+    """One indicator of one unit under one type.
+
+    ``weight`` is the indicator's effective weight in the total (the product of the rescaled
+    weights along its path); ``contribution = weight * normalised`` (the total is their sum
+    when every node is an arithmetic mean).
+    """
+
+    code: str
+    field: str
+    raw: float | None
+    imputed: bool
+    treated: float | None
+    normalised: float | None
+    weight: float | None
+    contribution: float | None
+
+
+class GateResult(Out):
+    code: str
+    name_zh: str
+    name_en: str
+    kind: Literal["value", "tasks_reported"]
+    field: str
+    basis: Literal["standard", "municipality", "exempt"]
+    value: float | None
+    op: str
+    threshold: float
+    passed: bool
+
+
+class Evaluation(Out):
+    """A unit scored under one type."""
+
+    type: str
+    status: Literal["scored", "screened_out", "blocked"]
+    scores: dict[str, float | None]
+    indicators: list[IndicatorResult]
+    gates: list[GateResult]
+    total: float | None
+    pass_score: float
+    gates_met: bool
+    meets: bool
+    blocked_by: list[str]
+
+
+class CapInfo(Out):
+    type: str
+    cap: int | None
+    policy: Literal["strict", "advisory"]
+    rank: int
+    fell_from: str | None
+    over_cap: bool
+
+
+class DecisionResult(Out):
+    outcome: Outcome
+    from_type: str
+    from_stage: str
+    to_type: str
+    to_stage: str
+    route: str
+    borderline: bool
+    cap: CapInfo | None
+    reasons: list[Sentence]
+
+
+class Application(Out):
+    kind: Literal["change", "enter"]
+    type: str
+
+
+class Issue(Out):
+    """A problem in a unit's submission (e.g. a must-do task not reported)."""
+
+    code: str
+    field: str
+    zh: str
+    en: str
+
+
+class UnitResult(Out):
+    unit: str
+    name: str
+    group: str
+    type: str
+    stage: str
+    application: Application | None
+    is_municipality: bool
+    errors: list[Issue]
+    evaluations: list[Evaluation]
+    decision: DecisionResult
+
+
+class TreatmentResult(Out):
+    type: str
+    indicator: str
+    skew: float
+    kurtosis: float
+    steps: int
+    winsorised: int
+    log: bool
+
+
+class CapSummary(Out):
+    type: str
+    cap: int | None
+    policy: Literal["strict", "advisory"]
+    allocated: int
+    exceeded: bool
+
+
+class CohortResult(Out):
+    """Everything the engine proposes for one cohort-year, with what it was computed from."""
+
+    format_version: str = FORMAT_VERSION
+    rubric: RubricRef
+    year: int
+    inputs_sha256: str
+    units: list[UnitResult]
+    caps: list[CapSummary]
+    treatments: list[TreatmentResult]
+
+    def to_json(self) -> bytes:
+        """UTF-8 JSON, keys in declaration order, floats rounded to 6 decimals, no NaN."""
+        data = _round(self.model_dump(mode="python"))
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode(
+            "utf-8"
+        )
+
+
+def _round(value: Any) -> Any:
+    # Rounding makes the bytes independent of last-bit noise that a different BLAS or CPU
+    # could introduce, while keeping far more precision than a score needs.
+    if isinstance(value, float):
+        rounded = round(value, 6)
+        return 0.0 if rounded == 0 else rounded
+    if isinstance(value, dict):
+        return {k: _round(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_round(v) for v in value]
+    return value
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema of :meth:`CohortResult.to_json` output."""
+    schema = CohortResult.model_json_schema(mode="serialization")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://ipeval.local/schemas/score-output.schema.json"
+    return schema
