@@ -13,6 +13,7 @@ from app.core.database import make_engine
 from app.core.errors import install_problem_handlers
 from app.core.settings import Settings, get_settings
 from app.health.routes import router as health_router
+from app.rubrics.routes import router as rubrics_router
 
 API_PREFIX = "/api/v1"
 
@@ -29,6 +30,7 @@ Chinese and English text (`detail_zh`, `detail_en`).
 def api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
     router.include_router(health_router)
+    router.include_router(rubrics_router)
     return router
 
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app.audit.models import AuditEvent
+from app.audit import service as audit_service
+from app.auth.service import Principal
 from app.core.errors import Conflict, Location, NotFound, ProblemError
 from app.core.settings import Settings
 from app.rubrics.models import RubricVersion
@@ -28,18 +28,6 @@ from scoring.rubric import (
 
 _REF = re.compile(r"^(?P<id>[a-z][a-z0-9-]*)@(?P<version>[1-9][0-9]*)$")
 _TITLE_MAX = 200
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who does an audited action: the API token's id and role (None for the system)."""
-
-    token_id: int | None = None
-    role: str = "system"
-    province_code: str | None = None
-
-
-SYSTEM = Actor()
 
 
 class RubricInvalid(ProblemError):
@@ -107,7 +95,7 @@ def rubric_of(version: RubricVersion) -> Rubric:
 
 
 def publish(
-    session: Session, source_toml: str, *, actor: Actor = SYSTEM
+    session: Session, source_toml: str, *, actor: Principal | None = None
 ) -> tuple[RubricVersion, bool]:
     """Store a new rubric version, or return the stored one with the same content.
 
@@ -128,7 +116,7 @@ def publish(
         title_en=rubric.spec.name_en[:_TITLE_MAX],
         source_toml=source_toml,
         is_current=False,
-        published_by=actor.token_id,
+        published_by=actor.id if actor else None,
     )
     try:
         with session.begin_nested():
@@ -217,7 +205,7 @@ def get_current(session: Session, rubric_id: str) -> RubricVersion:
 
 
 def set_current(
-    session: Session, rubric_id: str, version: int, *, actor: Actor = SYSTEM
+    session: Session, rubric_id: str, version: int, *, actor: Principal | None = None
 ) -> RubricVersion:
     """Make ``rubric_id@version`` the current version (audited). Idempotent."""
     target = get(session, rubric_id, version)
@@ -250,7 +238,7 @@ def set_current(
 
 
 def publish_shipped(
-    session: Session, settings: Settings, *, actor: Actor = SYSTEM
+    session: Session, settings: Settings, *, actor: Principal | None = None
 ) -> list[tuple[RubricVersion, bool]]:
     """Publish every rubric file under ``settings.rubrics_dir`` (idempotent).
 
@@ -278,7 +266,7 @@ def publish_shipped(
 
 def _audit(
     session: Session,
-    actor: Actor,
+    actor: Principal | None,
     action: str,
     row: RubricVersion,
     *,
@@ -286,17 +274,13 @@ def _audit(
     after_sha256: str | None = None,
     detail: dict[str, object] | None = None,
 ) -> None:
-    session.add(
-        AuditEvent(
-            actor_token_id=actor.token_id,
-            actor_role=actor.role,
-            actor_province=actor.province_code,
-            action=action,
-            object_type="rubric_version",
-            object_id=f"{row.rubric_id}@{row.version}",
-            before_sha256=before_sha256,
-            after_sha256=after_sha256,
-            detail=detail or {},
-        )
+    audit_service.record(
+        session,
+        actor,
+        action,
+        "rubric_version",
+        f"{row.rubric_id}@{row.version}",
+        before_sha256=before_sha256,
+        after_sha256=after_sha256,
+        detail=detail,
     )
-    session.flush()

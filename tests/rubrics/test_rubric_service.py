@@ -6,13 +6,14 @@ import pytest
 from sqlmodel import select
 
 from app.audit.models import AuditEvent
+from app.auth.models import Role
+from app.auth.service import Principal
 from app.core.errors import ProblemError
 from app.core.settings import REPO_ROOT
 from app.rubrics import service as rubrics_service
-from app.rubrics.service import Actor
 
 V1_PATH = REPO_ROOT / "rubrics" / "strong-province" / "v1.toml"
-ADMIN = Actor(token_id=None, role="admin")
+ADMIN = Principal(id=1, role=Role.admin)
 
 
 def v1_text() -> str:
