@@ -9,6 +9,8 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine
 
 from app import __version__
+from app.audit.routes import router as audit_router
+from app.auth.routes import router as auth_router
 from app.core.database import make_engine
 from app.core.errors import install_problem_handlers
 from app.core.settings import Settings, get_settings
@@ -30,6 +32,8 @@ Chinese and English text (`detail_zh`, `detail_en`).
 def api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
     router.include_router(health_router)
+    router.include_router(auth_router)
+    router.include_router(audit_router)
     router.include_router(rubrics_router)
     return router
 

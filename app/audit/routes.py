@@ -1,0 +1,42 @@
+"""Reading the audit log (administrators only); there is no route to edit or delete it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.audit import service as audit_service
+from app.audit.service import AuditFilter, AuditPage
+from app.auth.deps import AdminUser
+from app.deps import SessionDep
+
+router = APIRouter(tags=["audit"])
+
+
+@router.get("/audit", response_model=AuditPage)
+def list_audit_events(
+    session: SessionDep,
+    _admin: AdminUser,
+    action: str | None = None,
+    outcome: Annotated[str | None, Query(description="ok | denied")] = None,
+    actor_token_id: int | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> AuditPage:
+    """Audit events, newest first, filtered and paged."""
+    filters = AuditFilter(
+        action=action,
+        outcome=outcome,
+        actor_token_id=actor_token_id,
+        object_type=object_type,
+        object_id=object_id,
+        since=since,
+        until=until,
+    )
+    return audit_service.list_events(session, filters, limit=limit, offset=offset)

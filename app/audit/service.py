@@ -1,0 +1,103 @@
+"""The append-only audit log: every state change and every denied request.
+
+There is deliberately no update or delete here, and no route for either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from app.audit.models import AuditEvent, AuditEventPublic
+from app.auth.service import Principal
+
+OK = "ok"
+DENIED = "denied"
+
+
+def record(
+    session: Session,
+    principal: Principal | None,
+    action: str,
+    object_type: str | None = None,
+    object_id: object = None,
+    before_sha256: str | None = None,
+    after_sha256: str | None = None,
+    outcome: str = OK,
+    detail: dict[str, Any] | None = None,
+    *,
+    system_actor: str | None = None,
+) -> AuditEvent:
+    """Append one event in the caller's transaction (the caller commits).
+
+    ``principal`` None is an anonymous request, unless ``system_actor`` names the
+    non-HTTP actor (e.g. ``"cli"``).
+    """
+    event = AuditEvent(
+        actor_token_id=principal.id if principal else None,
+        actor_role=principal.role.value if principal else (system_actor or "anonymous"),
+        actor_province=principal.province_code if principal else None,
+        action=action[:64],
+        outcome=outcome,
+        object_type=object_type,
+        object_id=None if object_id is None else str(object_id)[:64],
+        before_sha256=before_sha256,
+        after_sha256=after_sha256,
+        detail=dict(detail or {}),
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+class AuditFilter(BaseModel):
+    """Filters of the audit listing; every one optional."""
+
+    action: str | None = None
+    outcome: str | None = None
+    actor_token_id: int | None = None
+    object_type: str | None = None
+    object_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEventPublic]
+    total: int
+    limit: int
+    offset: int
+
+
+def list_events(
+    session: Session, filters: AuditFilter, *, limit: int = 100, offset: int = 0
+) -> AuditPage:
+    """Events matching ``filters``, newest first, one page at a time."""
+    conditions: list[Any] = []
+    for name in ("action", "outcome", "actor_token_id", "object_type", "object_id"):
+        value = getattr(filters, name)
+        if value is not None:
+            conditions.append(getattr(AuditEvent, name) == value)
+    if filters.since is not None:
+        conditions.append(col(AuditEvent.at) >= filters.since)
+    if filters.until is not None:
+        conditions.append(col(AuditEvent.at) < filters.until)
+    total = session.exec(select(func.count()).select_from(AuditEvent).where(*conditions)).one()
+    rows: Sequence[AuditEvent] = session.exec(
+        select(AuditEvent)
+        .where(*conditions)
+        .order_by(col(AuditEvent.id).desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return AuditPage(
+        items=[AuditEventPublic.model_validate(r, from_attributes=True) for r in rows],
+        total=int(total),
+        limit=limit,
+        offset=offset,
+    )
