@@ -133,7 +133,7 @@ def read(
     version: int,
     session: SessionDep,
     _: CurrentUser,
-    format: Annotated[str, Query(pattern="^(json|toml)$")] = "json",  # noqa: A002
+    format: Annotated[str, Query(pattern="^(json|toml)$")] = "json",
 ) -> Any:
     """A published version as JSON, or its original TOML with ``?format=toml``."""
     row = rubrics_service.get(session, rubric_id, version)
