@@ -160,7 +160,9 @@ def _apply_caps(
         incumbent = (types[members] == t) & in_programme[members]
         # lexsort sorts by the last key first: incumbents, then total (descending), then id.
         ranked = members[np.lexsort((ids[members], -total, ~incumbent))]
-        cap_rank[ranked] = np.arange(1, ranked.size + 1)
+        # A unit bumped from a higher type keeps the rank that bumped it (its reason cites it).
+        fresh = cap_from[ranked] == ""
+        cap_rank[ranked[fresh]] = np.arange(1, ranked.size + 1)[fresh]
         cap = rubric.type(t).cap
         if cap is None or ranked.size <= cap:
             continue
@@ -175,7 +177,13 @@ def _apply_caps(
         nxt = np.array([*order[k + 1 :], ""])[later.argmax(axis=1)]
         fall, leave = out[has], out[~has]
         to_type[fall] = nxt[has]
-        outcome[fall] = np.where(outcome[fall] == "admit", "admit", "reclassify")
+        # Falling back to its own current type is a pass (e.g. a unit whose change
+        # application found no place), not a reclassification.
+        outcome[fall] = np.where(
+            outcome[fall] == "admit",
+            "admit",
+            np.where(types[fall] == to_type[fall], "pass", "reclassify"),
+        )
         to_type[leave] = "none"
         to_stage[leave] = "none"
         outcome[leave] = np.where(in_programme[leave], "exit", "reject")

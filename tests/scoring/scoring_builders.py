@@ -1,0 +1,220 @@
+"""Plain builders for small synthetic rubrics and cohorts used by the scoring tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from scoring import CohortData, Rubric, cohort_from_records, load_rubric
+
+ROOT = Path(__file__).resolve().parents[2] / "rubrics"
+
+# One indicator per type, goalposts 0-100, so a unit's total equals its perf_score input.
+MINI = """
+id = "mini"
+version = 1
+name_zh = "测试规则"
+name_en = "Test rubric"
+type_order = ["leading", "supporting", "characteristic"]
+
+[decision]
+borderline_margin = 1.0
+cap_policy = "{policy}"
+
+[[inputs]]
+code = "perf_score"
+name_zh = "绩效"
+name_en = "Performance"
+unit = "score"
+definition_zh = "测试用"
+definition_en = "for tests"
+source = "test"
+min = 0
+max = 100
+
+[[inputs]]
+code = "demo_cities"
+name_zh = "示范城市"
+name_en = "Demonstration cities"
+unit = "count"
+definition_zh = "测试用"
+definition_en = "for tests"
+source = "test"
+prefecture_based = true
+
+[[inputs]]
+code = "prefecture_cities"
+name_zh = "地级市"
+name_en = "Prefecture-level cities"
+unit = "count"
+definition_zh = "测试用"
+definition_en = "for tests"
+source = "test"
+prefecture_based = true
+
+[[inputs]]
+code = "demo_districts"
+name_zh = "示范区县"
+name_en = "Demonstration districts"
+unit = "count"
+definition_zh = "测试用"
+definition_en = "for tests"
+source = "test"
+required = false
+
+[[inputs]]
+code = "municipal_districts"
+name_zh = "区县"
+name_en = "Districts"
+unit = "count"
+definition_zh = "测试用"
+definition_en = "for tests"
+source = "test"
+required = false
+
+[[derived]]
+kind = "share"
+code = "demo_city_share"
+name_zh = "示范城市比例"
+name_en = "Demonstration-city share"
+unit = "percent"
+numerator = "demo_cities"
+denominator = "prefecture_cities"
+scale = 100
+
+[[derived]]
+kind = "share"
+code = "demo_district_share"
+name_zh = "示范区县比例"
+name_en = "Demonstration-district share"
+unit = "percent"
+numerator = "demo_districts"
+denominator = "municipal_districts"
+scale = 100
+
+[types.leading]
+name_zh = "引领型"
+name_en = "Leading"
+pass_score = 80
+cap = {cap_l}
+reclassify_to = ["supporting", "characteristic"]
+
+[[types.leading.gates]]
+code = "gate_share"
+name_zh = "示范城市比例"
+name_en = "Demonstration-city share"
+field = "demo_city_share"
+threshold = 60
+municipality = {{ field = "demo_district_share", threshold = 60 }}
+
+[[types.leading.pillars]]
+code = "l_all"
+name_zh = "全部"
+name_en = "All"
+weight = 1
+
+[[types.leading.pillars.indicators]]
+code = "l_perf"
+name_zh = "绩效"
+name_en = "Performance"
+field = "perf_score"
+weight = 1
+impute = "error"
+normalise = {{ method = "goalposts", lower = 0, upper = 100 }}
+
+[types.supporting]
+name_zh = "支撑型"
+name_en = "Supporting"
+pass_score = 70
+cap = {cap_s}
+reclassify_to = ["characteristic"]
+
+[[types.supporting.gates]]
+code = "gate_share"
+name_zh = "示范城市比例"
+name_en = "Demonstration-city share"
+field = "demo_city_share"
+threshold = 40
+municipality = {{ field = "demo_district_share", threshold = 40 }}
+
+[[types.supporting.pillars]]
+code = "s_all"
+name_zh = "全部"
+name_en = "All"
+weight = 1
+
+[[types.supporting.pillars.indicators]]
+code = "s_perf"
+name_zh = "绩效"
+name_en = "Performance"
+field = "perf_score"
+weight = 1
+impute = "error"
+normalise = {{ method = "goalposts", lower = 0, upper = 100 }}
+
+[types.characteristic]
+name_zh = "特色型"
+name_en = "Characteristic"
+pass_score = 60
+cap = {cap_c}
+
+[[types.characteristic.gates]]
+code = "gate_count"
+name_zh = "示范城市数量"
+name_en = "Demonstration cities"
+field = "demo_cities"
+threshold = 2
+municipality = {{ exempt = true }}
+
+[[types.characteristic.pillars]]
+code = "c_all"
+name_zh = "全部"
+name_en = "All"
+weight = 1
+
+[[types.characteristic.pillars.indicators]]
+code = "c_perf"
+name_zh = "绩效"
+name_en = "Performance"
+field = "perf_score"
+weight = 1
+impute = "error"
+normalise = {{ method = "goalposts", lower = 0, upper = 100 }}
+"""
+
+
+def mini_rubric(
+    *, cap_l: int = 5, cap_s: int = 7, cap_c: int = 6, policy: str = "strict"
+) -> Rubric:
+    return load_rubric(MINI.format(cap_l=cap_l, cap_s=cap_s, cap_c=cap_c, policy=policy))
+
+
+def unit(
+    uid: str,
+    type_: str,
+    perf: float | None,
+    demo: int = 0,
+    *,
+    pref: int = 10,
+    stage: str | None = None,
+    app: str = "",
+    muni: bool = False,
+    districts: int | None = None,
+    demo_districts: int | None = None,
+) -> dict[str, Any]:
+    return {
+        "unit_id": uid,
+        "unit_type": type_,
+        "unit_stage": stage or ("none" if type_ == "none" else "pilot"),
+        "unit_application": app,
+        "is_municipality": muni,
+        "perf_score": perf,
+        "demo_cities": 0 if muni else demo,
+        "prefecture_cities": 0 if muni else pref,
+        "municipal_districts": districts,
+        "demo_districts": demo_districts,
+    }
+
+
+def cohort(rubric: Rubric, rows: list[dict[str, Any]], year: int = 2020) -> CohortData:
+    return cohort_from_records(rubric, rows, year=year)
