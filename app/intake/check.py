@@ -41,6 +41,8 @@ def read_workbook(data: bytes, limits: IntakeLimits) -> tuple[FileKind, RawWorkb
     kind = sniff(data)
     if kind in _REFUSED_KINDS:
         raise IntakeRefused(problem(_REFUSED_KINDS[kind]))
+    if kind is FileKind.BROKEN_ZIP:
+        raise IntakeRefused(problem("file.corrupt", detail="truncated or damaged zip"))
     if not kind.is_workbook:
         raise IntakeRefused(problem("file.not_workbook", detected=kind.value))
     if kind in (FileKind.XLSX, FileKind.ODS):

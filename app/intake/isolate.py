@@ -59,11 +59,22 @@ def _classify(exc: BaseException) -> dict[str, Any]:
     return {"refusal": "file.corrupt", "detail": text}
 
 
-def child_main(kind: str) -> None:
-    """Entry point inside the child: bytes on stdin, one JSON answer on stdout."""
+def child_main(op: str) -> None:
+    """Entry point inside the child: input on stdin, the answer on stdout.
+
+    ``op`` is a file kind (read it, answer one JSON document) or ``annotate`` (stdin holds
+    an 8-byte length, the report JSON and the file; answer the annotated .xlsx bytes).
+    """
     data = sys.stdin.buffer.read()
+    if op == "annotate":
+        from app.intake.annotate import annotate_in_child
+
+        size = int.from_bytes(data[:8], "big")
+        sys.stdout.buffer.write(annotate_in_child(data[8 + size :], json.loads(data[8 : 8 + size])))
+        sys.stdout.flush()
+        return
     try:
-        answer: dict[str, Any] = {"workbook": _read(kind, data).to_json()}
+        answer: dict[str, Any] = {"workbook": _read(op, data).to_json()}
     except BaseException as exc:  # the child's whole job is to turn any failure into data
         answer = _classify(exc)
     sys.stdout.write(json.dumps(answer, ensure_ascii=False))
@@ -77,6 +88,44 @@ def _limit(memory_bytes: int, cpu_seconds: int) -> None:
     os.setsid()  # its own process group, so a timeout kills everything it started
 
 
+def run_child(op: str, payload: bytes, limits: IntakeLimits) -> bytes:
+    """Run ``child_main(op)`` on ``payload`` under the limits; its stdout, or a refusal.
+
+    Raises
+    ------
+    IntakeRefused
+        reader.timeout, reader.memory or reader.crashed.
+    """
+    cpu = max(1, int(limits.reader_timeout_seconds))
+    process = subprocess.Popen(
+        [sys.executable, "-I", "-c", _BOOT, _PROJECT_ROOT, op],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: _limit(limits.reader_memory_bytes, cpu),
+        env={"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8"},
+    )
+    try:
+        out, err = process.communicate(payload, timeout=limits.reader_timeout_seconds)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        raise IntakeRefused(
+            problem("reader.timeout", seconds=limits.reader_timeout_seconds)
+        ) from None
+    if process.returncode == 0 and out:
+        return out
+    if process.returncode in (-signal.SIGXCPU, -signal.SIGKILL):
+        raise IntakeRefused(problem("reader.timeout", seconds=limits.reader_timeout_seconds))
+    message = err.decode("utf-8", "replace")
+    if "MemoryError" in message or "memory allocation" in message:
+        raise IntakeRefused(problem("reader.memory"))
+    tail = (message.strip().splitlines() or [""])[-1]
+    raise IntakeRefused(
+        problem("reader.crashed", detail=f"exit {process.returncode}: {tail[:200]}")
+    )
+
+
 def read_isolated(kind: FileKind, data: bytes, limits: IntakeLimits) -> RawWorkbook:
     """Parse ``data`` as ``kind`` in a limited child process.
 
@@ -86,33 +135,7 @@ def read_isolated(kind: FileKind, data: bytes, limits: IntakeLimits) -> RawWorkb
         reader.timeout, reader.memory, reader.crashed, file.corrupt, file.encrypted or
         xml.doctype, each with its bilingual message.
     """
-    cpu = max(1, int(limits.reader_timeout_seconds))
-    process = subprocess.Popen(
-        [sys.executable, "-I", "-c", _BOOT, _PROJECT_ROOT, str(kind)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        preexec_fn=lambda: _limit(limits.reader_memory_bytes, cpu),
-        env={"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8"},
-    )
-    try:
-        out, err = process.communicate(data, timeout=limits.reader_timeout_seconds)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()
-        raise IntakeRefused(
-            problem("reader.timeout", seconds=limits.reader_timeout_seconds)
-        ) from None
-    if process.returncode != 0 or not out:
-        if process.returncode in (-signal.SIGXCPU, -signal.SIGKILL):
-            raise IntakeRefused(problem("reader.timeout", seconds=limits.reader_timeout_seconds))
-        tail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
-        if "MemoryError" in tail[0] or "memory allocation" in err.decode("utf-8", "replace"):
-            raise IntakeRefused(problem("reader.memory"))
-        raise IntakeRefused(
-            problem("reader.crashed", detail=f"exit {process.returncode}: {tail[0][:200]}")
-        )
-    answer = json.loads(out)
+    answer = json.loads(run_child(str(kind), data, limits))
     if "refusal" in answer:
         code = answer["refusal"]
         details = {"detail": answer["detail"]} if code in ("file.corrupt",) else {}

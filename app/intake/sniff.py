@@ -21,6 +21,7 @@ class FileKind(StrEnum):
     HTML = "html"
     SPREADSHEETML = "spreadsheetml"  # XML Spreadsheet 2003
     OTHER_ZIP = "zip"  # docx, odt, a plain archive...
+    BROKEN_ZIP = "broken_zip"  # starts like a zip but its directory cannot be read
     OTHER_CFB = "cfb"  # doc, msg...
     PDF = "pdf"
     UNKNOWN = "unknown"
@@ -55,8 +56,8 @@ def _sniff_zip(data: bytes) -> FileKind:
                     if mimetype == _ODS_MIMETYPE:
                         return FileKind.ODS
                 return FileKind.OTHER_ZIP
-    except (zipfile.BadZipFile, ValueError, NotImplementedError, EOFError):
-        return FileKind.UNKNOWN
+    except (zipfile.BadZipFile, ValueError, NotImplementedError, EOFError, OSError):
+        return FileKind.BROKEN_ZIP
     if "[Content_Types].xml" in names and any(
         n.startswith("xl/") and n.endswith(".xml") for n in names
     ):

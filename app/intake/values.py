@@ -66,7 +66,7 @@ def check_cell_usable(raw: RawCell) -> None:
 
 def _parse_text_number(text: str) -> tuple[float, bool]:
     """Parse cleaned text; returns (number, had_percent_sign)."""
-    text = text.translate(_MINUS_SIGNS).replace("，", ",")
+    text = re.sub(r"^([+-]) +", r"\1", text.translate(_MINUS_SIGNS).replace("，", ","))
     percent = text.endswith("%")
     if percent:
         text = text[:-1].strip()

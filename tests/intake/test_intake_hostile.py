@@ -1,0 +1,227 @@
+"""Broken and hostile files, generated here (no committed binaries), each with its code.
+
+Every one must come back as an `unreadable` report with one bilingual problem: never an
+exception, a hang or a dead serving process.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Callable
+from dataclasses import replace
+
+import openpyxl
+import pytest
+
+from app.intake import IntakeLimits, check_workbook
+from app.intake.sniff import FileKind, sniff
+
+from .intake_builders import RUBRICS, guangdong_filled, replace_part, template, zip_bytes
+
+CFB = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+BILLION_LAUGHS = (
+    b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+    b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+    b'<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">&lol2;</workbook>'
+)
+
+
+def encrypted_ooxml() -> bytes:
+    # What Excel writes for a password-protected .xlsx: a CFB holding these two streams.
+    names = "".join(n.ljust(32, "\0") for n in ("EncryptionInfo", "EncryptedPackage"))
+    return CFB + b"\0" * 504 + names.encode("utf-16-le")
+
+
+def plain_workbook() -> bytes:
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = "not a template"
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def zip_bomb() -> bytes:
+    return zip_bytes(
+        {"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<" + b" " * 20_000_000 + b"/>"}
+    )
+
+
+def many_entries() -> bytes:
+    return zip_bytes(
+        {"[Content_Types].xml": b"<Types/>", **{f"xl/x{i}.xml": b"<a/>" for i in range(2_100)}}
+    )
+
+
+def traversal() -> bytes:
+    return zip_bytes(
+        {
+            "[Content_Types].xml": b"<Types/>",
+            "xl/workbook.xml": b"<a/>",
+            "../../etc/evil.xml": b"<a/>",
+        }
+    )
+
+
+def declared_a1_many_rows() -> bytes:
+    rows = "".join(f'<row r="{i}"><c r="A{i}"><v>1</v></c></row>' for i in range(1, 25_001))
+
+    def swap(sheet: bytes) -> bytes:
+        head, _, rest = sheet.partition(b"<sheetData>")
+        _, _, tail = rest.partition(b"</sheetData>")
+        head = head.replace(b'<dimension ref="A1:I16"/>', b'<dimension ref="A1:A1"/>')
+        return head + b"<sheetData>" + rows.encode() + b"</sheetData>" + tail
+
+    return replace_part(template(), "xl/worksheets/sheet2.xml", swap)
+
+
+def doctype_in_workbook() -> bytes:
+    return replace_part(template(), "xl/workbook.xml", lambda body: BILLION_LAUGHS)
+
+
+def doctype_utf16() -> bytes:
+    body = '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE x [<!ENTITY a "b">]><x/>'
+    return replace_part(template(), "xl/styles.xml", lambda _: body.encode("utf-16"))
+
+
+def truncated() -> bytes:
+    data = template()
+    return data[: len(data) // 2]
+
+
+def docx_like() -> bytes:
+    return zip_bytes({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w/>"})
+
+
+def unknown_rubric() -> bytes:
+    wb = openpyxl.load_workbook(io.BytesIO(template()))
+    sheet, ref = next(iter(wb.defined_names["meta_rubric_id"].destinations))
+    wb[sheet][ref.replace("$", "")] = "no-such-rubric"
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+CORPUS: dict[str, tuple[Callable[[], bytes], str]] = {
+    "empty": (lambda: b"", "file.empty"),
+    "whitespace": (lambda: b" \r\n\t ", "file.empty"),
+    "csv renamed .xlsx": (lambda: "省份,数值\n广东,1\n".encode(), "file.csv"),
+    "gbk csv": (lambda: "省份,数值\n广东,1\n".encode("gb18030"), "file.csv"),
+    "html saved as .xls": (
+        lambda: b"<html><body><table><tr><td>1</td></tr></table></body></html>",
+        "file.html",
+    ),
+    "xml spreadsheet 2003": (
+        lambda: (
+            b'<?xml version="1.0"?><Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"/>'
+        ),
+        "file.spreadsheetml",
+    ),
+    "encrypted xlsx": (encrypted_ooxml, "file.encrypted"),
+    "pdf": (lambda: b"%PDF-1.7\n...", "file.not_workbook"),
+    "docx": (docx_like, "file.not_workbook"),
+    "random binary": (lambda: bytes(range(256)) * 40, "file.not_workbook"),
+    "truncated xlsx": (truncated, "file.corrupt"),
+    "zip bomb": (zip_bomb, "zip.ratio"),
+    "too many entries": (many_entries, "zip.too_many_entries"),
+    "path traversal": (traversal, "zip.bad_name"),
+    "billion laughs": (doctype_in_workbook, "xml.doctype"),
+    "utf-16 doctype": (doctype_utf16, "xml.doctype"),
+    "declares A1:A1, holds 25k rows": (declared_a1_many_rows, "sheet.too_many_rows"),
+    "wrong workbook": (plain_workbook, "template.not_ours"),
+    "unknown rubric": (unknown_rubric, "template.unknown_rubric"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CORPUS))
+def test_hostile_file_gets_its_own_refusal(name: str) -> None:
+    build, code = CORPUS[name]
+    report = check_workbook(build(), rubric_root=RUBRICS)
+    assert report.status == "unreadable"
+    assert report.exit_code() == 2
+    assert report.codes() == [code]
+    refusal = report.problems[0]
+    assert refusal.message_zh and refusal.message_en
+    assert report.submission is None
+
+
+def test_oversized_file_is_refused_before_reading() -> None:
+    limits = IntakeLimits(max_file_bytes=1000)
+    report = check_workbook(template(), rubric_root=RUBRICS, limits=limits)
+    assert report.codes() == ["file.too_large"]
+
+
+def test_uncompressed_size_is_counted_while_inflating() -> None:
+    limits = IntakeLimits(max_uncompressed_bytes=50_000)
+    report = check_workbook(template(), rubric_root=RUBRICS, limits=limits)
+    assert report.codes() == ["zip.too_large"]
+
+
+def test_reader_memory_limit_is_a_refusal_not_a_crash() -> None:
+    # 80 MiB of address space cannot even import openpyxl: the child dies, we report.
+    limits = IntakeLimits(reader_memory_bytes=80 * 1024 * 1024)
+    report = check_workbook(template(), rubric_root=RUBRICS, limits=limits)
+    assert report.status == "unreadable"
+    assert report.codes()[0] in ("reader.memory", "reader.crashed")
+
+
+@pytest.mark.slow
+def test_reader_timeout_kills_the_child() -> None:
+    limits = IntakeLimits(reader_timeout_seconds=0.05)
+    report = check_workbook(template(), rubric_root=RUBRICS, limits=limits)
+    assert report.codes() == ["reader.timeout"]
+
+
+def test_macros_and_external_links_are_ignored() -> None:
+    data = guangdong_filled()
+    src = zipfile.ZipFile(io.BytesIO(data))
+    entries = {i.filename: src.read(i) for i in src.infolist()}
+    entries["xl/vbaProject.bin"] = CFB + b"\0" * 512  # never executed nor parsed
+    entries["xl/externalLinks/externalLink1.xml"] = b'<externalLink xmlns="x"/>'
+    report = check_workbook(zip_bytes(entries), rubric_root=RUBRICS)
+    assert report.status == "valid"
+
+
+def test_openpyxl_parses_through_defusedxml() -> None:
+    # Even without our DOCTYPE pre-check, openpyxl itself must refuse entity expansion.
+    import openpyxl.xml
+    from defusedxml import DefusedXmlException
+
+    assert openpyxl.xml.DEFUSEDXML is True
+    with pytest.raises(ValueError) as info:
+        openpyxl.load_workbook(io.BytesIO(doctype_in_workbook()))
+    assert isinstance(info.value.__cause__, DefusedXmlException)
+
+
+@pytest.mark.parametrize(
+    ("build", "kind"),
+    [
+        (template, FileKind.XLSX),
+        (encrypted_ooxml, FileKind.ENCRYPTED),
+        (
+            lambda: zip_bytes(
+                {
+                    "mimetype": b"application/vnd.oasis.opendocument.spreadsheet",
+                    "content.xml": b"<a/>",
+                },
+                compression=zipfile.ZIP_STORED,
+            ),
+            FileKind.ODS,
+        ),
+        (
+            lambda: zip_bytes({"mimetype": b"application/vnd.oasis.opendocument.text"}),
+            FileKind.OTHER_ZIP,
+        ),
+        (lambda: CFB + b"\0" * 504 + "Workbook".encode("utf-16-le"), FileKind.XLS),
+        (lambda: CFB + b"\0" * 504 + "WordDocument".encode("utf-16-le"), FileKind.OTHER_CFB),
+    ],
+)
+def test_sniffing_uses_bytes_not_names(build: Callable[[], bytes], kind: FileKind) -> None:
+    assert sniff(build()) is kind
+
+
+def test_limits_are_frozen() -> None:
+    limits = IntakeLimits()
+    assert replace(limits, max_rows=5).max_rows == 5
+    with pytest.raises(AttributeError):
+        limits.max_rows = 5  # type: ignore[misc]
