@@ -218,3 +218,65 @@ def unit(
 
 def cohort(rubric: Rubric, rows: list[dict[str, Any]], year: int = 2020) -> CohortData:
     return cohort_from_records(rubric, rows, year=year)
+
+
+def v1_rubric() -> Rubric:
+    from scoring import load_shipped
+
+    return load_shipped("strong-province@1", root=ROOT)
+
+
+def v1_records(rubric: Rubric, n: int, seed: int = 0) -> list[dict[str, Any]]:
+    """``n`` synthetic units shaped like provinces (clearly synthetic, not real figures)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    types = ["leading", "supporting", "characteristic", "none"]
+    rows = []
+    for i in range(n):
+        t = types[int(rng.integers(0, 4))]
+        muni = i % 8 == 0
+        pref = 0 if muni else int(rng.integers(5, 17))
+        row: dict[str, Any] = {
+            "unit_id": f"u{i:04d}",
+            "unit_name": f"synthetic {i}",
+            "unit_group": ["east", "central", "west"][i % 3],
+            "unit_type": t,
+            "unit_stage": "none" if t == "none" else "pilot",
+            "is_municipality": muni,
+            "baseline_year": 2016,
+            "invention_patents_per_10k": round(float(rng.lognormal(2.0, 0.7)), 2),
+            "invention_patents_per_10k_prev": None,
+            "invention_patents_per_10k_base": round(float(rng.lognormal(1.5, 0.6)), 2),
+            "triadic_patent_families": int(rng.integers(0, 3000)) if i % 5 else None,
+            "pct_applications": int(rng.integers(50, 25000)),
+            "pct_applications_base": int(rng.integers(20, 15000)),
+            "gdp_100m_yuan": round(float(rng.uniform(2000, 130000)), 1),
+            "ip_intensive_gdp_share": round(float(rng.uniform(5, 30)), 2),
+            "ip_licence_income": round(float(rng.lognormal(2, 1.2)), 2) if i % 4 else None,
+            "prefecture_cities": pref,
+            "demo_cities": int(rng.integers(0, pref + 1)) if pref else 0,
+            "municipal_districts": 16 if muni else None,
+            "demo_districts": int(rng.integers(0, 17)) if muni else None,
+            "enforcement_strong_bureaus": int(rng.integers(0, 8)),
+            "ip_strong_enterprises": int(rng.integers(0, 400)),
+        }
+        for f in rubric.flags:
+            row[f.code] = bool(rng.random() < 0.3)
+        statuses = ["完成", "部分完成", "未开展"]
+        for task in rubric.tasks:
+            row[task.code] = statuses[int(rng.integers(0, 3))]
+        rows.append(row)
+    return rows
+
+
+def write_csv(rows: list[dict[str, Any]], path: Path) -> Path:
+    import csv
+
+    columns = list(rows[0])
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: "" if v is None else v for k, v in row.items()})
+    return path
