@@ -1,0 +1,86 @@
+"""Re-scoring never changes a reviewed decision silently: reviews whose basis changed go stale.
+
+A review was made on what the engine proposed then (``proposed_decision`` and
+``proposed_target_type``). When a newly promoted run proposes something else for that
+province and year — or cannot score it any more — the latest review is marked ``stale`` with
+``stale_diff`` saying what changed. The review itself (and its final decision) is kept as is;
+an evaluator reviews again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from app.evaluations.models import CohortRun, Evaluation
+from app.reviews.models import Review
+
+
+def latest_reviews(session: Session, year: int) -> dict[str, Review]:
+    """The newest review of each province for ``year``."""
+    latest: dict[str, Review] = {}
+    for review in session.exec(
+        select(Review).where(Review.year == year).order_by(col(Review.id).desc())
+    ).all():
+        latest.setdefault(review.province_code, review)
+    return latest
+
+
+def _side(
+    decision: str | None, target: str | None, total: float | None, **ids: Any
+) -> dict[str, Any]:
+    return {"decision": decision, "target_type": target, "total": total, **ids}
+
+
+def mark_stale_reviews(session: Session, run: CohortRun) -> list[int]:
+    """Mark the reviews the promoted ``run`` contradicts; returns their ids."""
+    reviews = latest_reviews(session, run.year)
+    if not reviews:
+        return []
+    new = {
+        e.province_code: e
+        for e in session.exec(select(Evaluation).where(Evaluation.run_id == run.id)).all()
+    }
+    marked: list[int] = []
+    for province, review in reviews.items():
+        after = new.get(province)
+        if after is not None and (after.decision, after.target_type) == (
+            review.proposed_decision,
+            review.proposed_target_type,
+        ):
+            continue
+        before = session.get(Evaluation, review.evaluation_id)
+        diff = {
+            "run_id": run.id,
+            "before": (review.stale_diff or {}).get("before")
+            or _side(
+                review.proposed_decision,
+                review.proposed_target_type,
+                before.total if before else None,
+                evaluation_id=review.evaluation_id,
+                result_sha256=review.evaluation_result_sha256,
+            ),
+            "after": None
+            if after is None
+            else _side(
+                after.decision,
+                after.target_type,
+                after.total,
+                evaluation_id=after.id,
+                result_sha256=after.result_sha256,
+            ),
+            "reason_en": "the engine now proposes something else; review again"
+            if after is not None
+            else "the unit could not be scored in the new run; review again",
+            "reason_zh": "重新评分后系统建议已变化，请重新审核"
+            if after is not None
+            else "新一轮评分无法评价该单位，请重新审核",
+        }
+        review.stale = True
+        review.stale_diff = diff
+        session.add(review)
+        assert review.id is not None
+        marked.append(review.id)
+    session.flush()
+    return marked
