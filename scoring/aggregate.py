@@ -68,11 +68,16 @@ def aggregate(
     else:
         zero = np.any(used & (v <= 0), axis=-1)
         safe = np.where(used & (v > 0), v, 1.0)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             if kind == "geometric":
                 score = np.exp(np.sum(w * np.log(safe), axis=-1))
             else:
                 score = 1.0 / np.sum(np.where(used, w / safe, 0.0), axis=-1)
         score = np.where(zero, 0.0, score)
+    # Every weighted mean lies between its smallest and largest child; clipping to that range
+    # removes last-bit overshoot from exp/log (exp(log 100) = 100.00000000000004).
+    lo = np.min(np.where(used, v, np.inf), axis=-1)
+    hi = np.max(np.where(used, v, -np.inf), axis=-1)
+    score = np.clip(score, np.minimum(lo, hi), hi)
     missing = np.isnan(w[..., 0])
     return np.where(missing, np.nan, score), w

@@ -280,3 +280,107 @@ def write_csv(rows: list[dict[str, Any]], path: Path) -> Path:
         for row in rows:
             writer.writerow({k: "" if v is None else v for k, v in row.items()})
     return path
+
+
+def _input(code: str) -> str:
+    return (
+        f'[[inputs]]\ncode = "{code}"\nname_zh = "{code}"\nname_en = "{code}"\nunit = "score"\n'
+        'definition_zh = "测试"\ndefinition_en = "test"\nsource = "test"\nrequired = false\n'
+    )
+
+
+def _ind(code: str, field: str, weight: float, normalise: str, direction: str = "higher") -> str:
+    return (
+        f'{{ code = "{code}", name_zh = "{code}", name_en = "{code}", field = "{field}", '
+        f'weight = {weight}, direction = "{direction}", normalise = {normalise} }}'
+    )
+
+
+def _type(name: str, pass_score: float, cap: int, body: str, search: str = "[]") -> str:
+    return (
+        f'[types.{name}]\nname_zh = "{name}"\nname_en = "{name}"\npass_score = {pass_score}\n'
+        f"cap = {cap}\nreclassify_to = {search}\n{body}\n"
+    )
+
+
+GOAL = '{ method = "goalposts", lower = 0, upper = 100 }'
+
+
+def fixed_rubric(policy: str = "strict") -> Rubric:
+    """Fixed (not cohort-relative) normalisations, every aggregation, a nested hierarchy.
+
+    Fields a_val, b_val, c_val are higher-is-better; d_val is lower-is-better.
+    """
+    leading = "\n".join(
+        [
+            "[[types.leading.gates]]",
+            'code = "gate_c"\nname_zh = "c"\nname_en = "c"\nfield = "c_val"\nthreshold = 10',
+            "[[types.leading.pillars]]",
+            'code = "l_geo"\nname_zh = "g"\nname_en = "g"\nweight = 2\naggregation = "geometric"',
+            "indicators = ["
+            + ", ".join(
+                [
+                    _ind("l_a", "a_val", 1, GOAL),
+                    _ind("l_b", "b_val", 2, '{ method = "target", target = 50 }'),
+                ]
+            )
+            + "]",
+            "[[types.leading.pillars]]",
+            'code = "l_har"\nname_zh = "h"\nname_en = "h"\nweight = 1\naggregation = "harmonic"',
+            "indicators = ["
+            + ", ".join(
+                [
+                    _ind("l_c", "c_val", 1, '{ method = "threshold", threshold = 50 }'),
+                    _ind("l_d", "d_val", 1, GOAL, "lower"),
+                    _ind("l_g", "g_val", 1, '{ method = "growth", target = 20 }'),
+                ]
+            )
+            + "]",
+        ]
+    )
+    supporting = "\n".join(
+        [
+            "[[types.supporting.pillars]]",
+            'code = "s_outer"\nname_zh = "o"\nname_en = "o"\nweight = 1',
+            "[[types.supporting.pillars.nodes]]",
+            'code = "s_inner"\nname_zh = "i"\nname_en = "i"\nweight = 3',
+            "indicators = ["
+            + _ind("s_a", "a_val", 1, GOAL)
+            + ", "
+            + _ind("s_b", "b_val", 1, GOAL)
+            + "]",
+            "[[types.supporting.pillars.nodes]]",
+            'code = "s_inner2"\nname_zh = "j"\nname_en = "j"\nweight = 1',
+            "indicators = [" + _ind("s_c", "c_val", 1, GOAL) + "]",
+        ]
+    )
+    characteristic = "\n".join(
+        [
+            "[[types.characteristic.pillars]]",
+            'code = "c_all"\nname_zh = "c"\nname_en = "c"\nweight = 1',
+            "indicators = [" + _ind("c_a", "a_val", 1, GOAL) + "]",
+        ]
+    )
+    text = "\n".join(
+        [
+            'id = "fixed"\nversion = 1\nname_zh = "固定"\nname_en = "Fixed"',
+            'type_order = ["leading", "supporting", "characteristic"]',
+            f'[decision]\ncap_policy = "{policy}"',
+            *(_input(c) for c in ("a_val", "b_val", "c_val", "d_val", "g_val")),
+            _type("leading", 60, 2, leading, '["supporting", "characteristic"]'),
+            _type("supporting", 50, 2, supporting, '["characteristic"]'),
+            _type("characteristic", 40, 2, characteristic),
+        ]
+    )
+    return load_rubric(text)
+
+
+def fixed_row(uid: str, type_: str, values: list[float | None]) -> dict[str, Any]:
+    fields = ("a_val", "b_val", "c_val", "d_val", "g_val")
+    return {
+        "unit_id": uid,
+        "unit_type": type_,
+        "unit_stage": "none" if type_ == "none" else "pilot",
+        "is_municipality": False,
+        **dict(zip(fields, values, strict=True)),
+    }
