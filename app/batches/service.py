@@ -1,0 +1,376 @@
+"""Batch re-scoring: create (one at a time), read, promote (all years at once), diff, and
+recovery of batches a dead process left behind.
+
+A batch scores past years under a published rubric version into *staged* cohort runs (see
+:mod:`app.batches.runner`); nothing a reader sees changes until :func:`promote` makes every
+staged run of the batch current in the caller's single transaction. Services add and flush;
+the caller commits.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from app.audit import service as audit_service
+from app.auth.service import Principal
+from app.batches.diff import Outcome, UnitChange, compare, gates_of, summarise
+from app.batches.models import Batch, BatchStatus
+from app.core.errors import Conflict, Location, NotFound, ProblemError
+from app.core.model_types import utcnow
+from app.evaluations import service as evaluations_service
+from app.evaluations.models import CohortRun, Evaluation, RunStatus
+from app.reviews.models import Review
+from app.rubrics import service as rubrics_service
+from app.submissions.models import Submission
+
+ACTIVE = (BatchStatus.queued, BatchStatus.running)
+MIN_YEAR, MAX_YEAR, MAX_YEARS = 2000, 2100, 50
+#: A batch run by another machine is presumed dead when its heartbeat is older than this.
+STALE_AFTER = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class BatchDiff:
+    batch: Batch
+    summary: dict[str, Any]
+    changes: list[UnitChange]
+
+
+def runner_identity() -> dict[str, Any]:
+    """Which process runs a batch, so a restart can tell a dead runner from a live one."""
+    return {"host": socket.gethostname(), "pid": os.getpid()}
+
+
+def _years_problem(en: str, zh: str) -> ProblemError:
+    return ProblemError(
+        code="batch_years_invalid",
+        title="Unprocessable Content",
+        status=422,
+        detail_en=f"{en} Give the years as a list such as [2019, 2020, 2021].",
+        detail_zh=f"{zh}请以列表形式给出年度，例如 [2019, 2020, 2021]。",
+        location=Location(field="years"),
+    )
+
+
+def check_years(years: Sequence[int]) -> list[int]:
+    """Sorted distinct years; empty, implausible or too many years are a 422."""
+    out = sorted(set(years))
+    if not out:
+        raise _years_problem("No year given.", "未给出年度。")
+    bad = [y for y in out if not MIN_YEAR <= y <= MAX_YEAR]
+    if bad:
+        raise _years_problem(
+            f"Years must lie in {MIN_YEAR}–{MAX_YEAR}; got {bad}.",
+            f"年度须在 {MIN_YEAR}–{MAX_YEAR} 之间，收到 {bad}。",
+        )
+    if len(out) > MAX_YEARS:
+        raise _years_problem(
+            f"At most {MAX_YEARS} years per batch.", f"每批最多 {MAX_YEARS} 个年度。"
+        )
+    return out
+
+
+def active(session: Session) -> Batch | None:
+    """The queued or running batch, if any."""
+    return session.exec(select(Batch).where(col(Batch.status).in_(ACTIVE))).first()
+
+
+def _busy(running: Batch) -> Conflict:
+    return Conflict(
+        "batch_running",
+        detail_en=f"Batch {running.id} is {running.status}; one batch runs at a time. "
+        f"Wait for it to finish (GET /api/v1/batches/{running.id}) and retry.",
+        detail_zh=f"批次 {running.id} 正在{'排队' if running.status == 'queued' else '运行'}，"
+        f"同一时间只能运行一个批次。请等待其结束（GET /api/v1/batches/{running.id}）后重试。",
+        running_batch_id=running.id,
+    )
+
+
+def create(
+    session: Session,
+    *,
+    rubric: str,
+    years: Sequence[int],
+    dry_run: bool = False,
+    actor: Principal | None = None,
+) -> Batch:
+    """Queue a batch re-scoring ``years`` under the published ``rubric`` ("id@version").
+
+    Only one batch may be queued or running: a second is a 409 naming the running batch. The
+    ``active_slot`` unique column makes this hold even when two requests race.
+    """
+    version = rubrics_service.get_by_ref(session, rubric)
+    wanted = check_years(years)
+    running = active(session)
+    if running is not None:
+        raise _busy(running)
+    units_total = session.exec(
+        select(func.count())
+        .select_from(Submission)
+        .where(col(Submission.year).in_(wanted), col(Submission.is_current))
+    ).one()
+    batch = Batch(
+        rubric_id=version.rubric_id,
+        rubric_version=version.version,
+        rubric_sha256=version.sha256,
+        dry_run=dry_run,
+        years=wanted,
+        status=BatchStatus.queued,
+        active_slot=1,
+        units_total=int(units_total),
+        created_by=actor.id if actor else None,
+        summary={"runner": runner_identity(), "heartbeat_at": utcnow().isoformat()},
+        unit_problems={},
+    )
+    try:
+        with session.begin_nested():
+            session.add(batch)
+    except IntegrityError:
+        # Another request took the active slot between our check and our insert.
+        running = active(session)
+        if running is None:
+            raise
+        raise _busy(running) from None
+    audit_service.record(
+        session,
+        actor,
+        "batch.create",
+        "batch",
+        batch.id,
+        after_sha256=batch.rubric_sha256,
+        detail={"rubric": rubric, "years": wanted, "dry_run": dry_run},
+        system_actor=None if actor else "cli",
+    )
+    return batch
+
+
+def get(session: Session, batch_id: int) -> Batch:
+    batch = session.get(Batch, batch_id)
+    if batch is None:
+        raise NotFound("batch", "批次", batch_id)
+    return batch
+
+
+def list_batches(session: Session, *, limit: int = 50) -> Sequence[Batch]:
+    """The newest batches first."""
+    return session.exec(select(Batch).order_by(col(Batch.id).desc()).limit(limit)).all()
+
+
+def runs_of(session: Session, batch_id: int) -> list[CohortRun]:
+    """The cohort runs a batch wrote, by year."""
+    return list(
+        session.exec(
+            select(CohortRun).where(CohortRun.batch_id == batch_id).order_by(col(CohortRun.year))
+        ).all()
+    )
+
+
+def unscoreable_units(session: Session, run: CohortRun) -> dict[str, dict[str, Any]]:
+    """Units of ``run`` the rubric could not score (decision ``incomplete``), and why.
+
+    Typically a newer rubric needs an indicator the stored submission does not have.
+    """
+    rows = session.exec(
+        select(Evaluation).where(Evaluation.run_id == run.id, Evaluation.decision == "incomplete")
+    ).all()
+    out: dict[str, dict[str, Any]] = {}
+    for e in rows:
+        own: dict[str, Any] = next(
+            (ev for ev in e.result.get("evaluations") or [] if ev.get("type") == e.unit_type), {}
+        )
+        out[e.province_code] = {
+            "decision": "incomplete",
+            "missing": list(own.get("blocked_by") or []),
+            "errors": list(e.result.get("errors") or []),
+            "reasons": list((e.result.get("decision") or {}).get("reasons") or []),
+        }
+    return out
+
+
+def _refuse_promote(batch: Batch) -> None:
+    if batch.dry_run:
+        raise Conflict(
+            "batch_dry_run",
+            detail_en=f"Batch {batch.id} is a dry run: its results can be read and compared "
+            "but never promoted. Start a batch with dry_run=false to promote.",
+            detail_zh=f"批次 {batch.id} 为试运行，其结果只能查看和比较，不能发布。"
+            "如需发布，请以 dry_run=false 重新运行。",
+        )
+    if batch.status == BatchStatus.promoted:
+        raise Conflict(
+            "batch_already_promoted",
+            detail_en=f"Batch {batch.id} was already promoted at {batch.promoted_at}.",
+            detail_zh=f"批次 {batch.id} 已于 {batch.promoted_at} 发布。",
+        )
+    if batch.status != BatchStatus.succeeded:
+        raise Conflict(
+            "batch_not_promotable",
+            detail_en=f"Batch {batch.id} is {batch.status}; only a batch that succeeded can be "
+            "promoted." + (" Wait for it to finish." if batch.status in ACTIVE else ""),
+            detail_zh=f"批次 {batch.id} 状态为 {batch.status}，只有成功完成的批次可以发布。",
+        )
+
+
+def promote(session: Session, batch_id: int, *, actor: Principal | None = None) -> Batch:
+    """Make every staged run of the batch current, in the caller's one transaction.
+
+    Readers see all the old results or all the new ones, never a mix. A year whose current
+    results changed after the batch read them (a corrected submission, another promote) is a
+    409: promoting would silently undo that change, so the batch must be run again.
+    Confirmed reviews the new results contradict are marked stale with the diff.
+    """
+    batch = get(session, batch_id)
+    _refuse_promote(batch)
+    base_runs: dict[str, int | None] = batch.summary.get("base_runs", {})
+    runs = [r for r in runs_of(session, batch_id) if r.status == RunStatus.staged]
+    for run in runs:
+        evaluations_service.lock_year(session, run.year)
+    moved = []
+    for run in runs:
+        current = evaluations_service.current_run(session, run.year)
+        if (current.id if current else None) != base_runs.get(str(run.year)):
+            moved.append(run.year)
+    if moved:
+        raise Conflict(
+            "batch_outdated",
+            detail_en=f"The current results of {moved} changed after batch {batch.id} read "
+            "them; promoting would undo that change. Run the batch again.",
+            detail_zh=f"批次 {batch.id} 读取数据后，{moved} 年度的当前结果已变化，"
+            "发布会覆盖这些变化。请重新运行批次。",
+            years=moved,
+        )
+    stale_before = _stale_review_ids(session)
+    for run in runs:
+        evaluations_service.promote_run(session, run, actor=actor)
+    newly_stale = sorted(_stale_review_ids(session) - stale_before)
+    batch.status = BatchStatus.promoted
+    batch.promoted_at = utcnow()
+    batch.summary = {**batch.summary, "stale_reviews": newly_stale}
+    session.add(batch)
+    session.flush()
+    audit_service.record(
+        session,
+        actor,
+        "batch.promote",
+        "batch",
+        batch.id,
+        after_sha256=batch.rubric_sha256,
+        detail={
+            "years": [r.year for r in runs],
+            "run_ids": [r.id for r in runs],
+            "stale_reviews": newly_stale,
+        },
+        system_actor=None if actor else "cli",
+    )
+    return batch
+
+
+def _stale_review_ids(session: Session) -> set[int]:
+    ids = session.exec(select(Review.id).where(col(Review.stale))).all()
+    return {i for i in ids if i is not None}
+
+
+def _outcomes(session: Session, run_ids: Sequence[int]) -> list[Outcome]:
+    if not run_ids:
+        return []
+    rows = session.exec(select(Evaluation).where(col(Evaluation.run_id).in_(run_ids))).all()
+    return [
+        Outcome(
+            province_code=e.province_code,
+            year=e.year,
+            total=e.total,
+            rank=e.rank,
+            decision=e.decision,
+            target_type=e.target_type,
+            gates=gates_of(e.result, e.unit_type),
+        )
+        for e in rows
+    ]
+
+
+def diff(session: Session, batch_id: int) -> BatchDiff:
+    """Old (the runs current when the batch ran) against new (the batch's runs)."""
+    batch = get(session, batch_id)
+    base = [r for r in (batch.summary.get("base_runs") or {}).values() if r is not None]
+    new = [r.id for r in runs_of(session, batch_id) if r.id is not None]
+    changes = compare(_outcomes(session, base), _outcomes(session, new))
+    summary = summarise(changes)
+    summary["unit_problems"] = len(batch.unit_problems or {})
+    return BatchDiff(batch, summary, changes)
+
+
+def fail(session: Session, batch: Batch, error: str) -> Batch:
+    """Mark a batch failed, free the active slot and discard the runs it staged."""
+    for run in runs_of(session, batch.id or 0):
+        evaluations_service.discard_run(session, run)
+    batch.status = BatchStatus.failed
+    batch.error = error[:2000]
+    batch.active_slot = None
+    batch.finished_at = utcnow()
+    session.add(batch)
+    session.flush()
+    return batch
+
+
+def _is_dead(batch: Batch, now: datetime, stale_after: timedelta) -> bool:
+    runner = batch.summary.get("runner") or {}
+    me = runner_identity()
+    if runner.get("host") == me["host"]:
+        pid = runner.get("pid")
+        if pid == me["pid"]:
+            return False  # this very process runs it (e.g. a thread of this server)
+        return not isinstance(pid, int) or not _pid_alive(pid)
+    beat = batch.summary.get("heartbeat_at")
+    try:
+        last = datetime.fromisoformat(beat) if isinstance(beat, str) else None
+    except ValueError:
+        last = None
+    return last is None or now - last > stale_after
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    return True
+
+
+def recover_interrupted(
+    session: Session, *, now: datetime | None = None, stale_after: timedelta = STALE_AFTER
+) -> list[int]:
+    """Fail every queued or running batch whose process is gone; returns their ids.
+
+    Called at start-up. Its staged runs are discarded, so a batch killed half way is never
+    half-promoted and the current results stay exactly as they were. A batch whose runner is
+    alive (this process, a live process on this host, or a fresh heartbeat from another host)
+    is left alone.
+    """
+    now = now or utcnow()
+    failed = []
+    for batch in session.exec(select(Batch).where(col(Batch.status).in_(ACTIVE))).all():
+        if not _is_dead(batch, now, stale_after):
+            continue
+        fail(
+            session,
+            batch,
+            "interrupted: the process running this batch stopped before it finished; "
+            "its staged results were discarded and the current results are unchanged / "
+            "运行该批次的进程已中断，暂存结果已丢弃，当前结果未受影响",
+        )
+        audit_service.record(
+            session, None, "batch.recover", "batch", batch.id, system_actor="startup"
+        )
+        failed.append(batch.id)
+    return [b for b in failed if b is not None]
