@@ -123,3 +123,22 @@ def test_tasks_for_must_do() -> None:
 def test_v1_parses_as_plain_toml() -> None:
     data = tomllib.loads(V1.read_text(encoding="utf-8"))
     assert len([t for t in data["tasks"] if t["family"] == "annual"]) == 18
+
+
+def test_v2_adds_a_public_service_pillar_with_weights_summing_to_one() -> None:
+    v1 = load_shipped("strong-province@1", root=ROOT)
+    v2 = load_shipped("strong-province@2", root=ROOT)
+    assert v2.sha256 != v1.sha256
+    for t in v2.type_order:
+        pillars = {p.code: p.weight for p in v2.type(t).pillars}
+        assert f"{t}_public_service" in pillars
+        assert sum(pillars.values()) == pytest.approx(1.0)
+    # 2024 guidance: prefecture-level coverage 48.6 % nationally is the characteristic target
+    coverage = next(
+        i for i in v2.indicators("characteristic") if i.field == "public_service_coverage"
+    )
+    assert coverage.normalise.method == "target" and coverage.normalise.target == 48.6
+    assert {c.code for c in v2.data_columns()} - {c.code for c in v1.data_columns()} == {
+        "public_service_cities",
+        "national_service_outlets",
+    }
