@@ -135,7 +135,8 @@ def _input_cell(
 ) -> None:
     cell = ws[ref]
     if spec.formula is not None:
-        cell.value = spec.formula
+        # "0" (no cities at all) is written as the number, not as a text formula
+        cell.value = int(spec.formula) if spec.formula.isdigit() else spec.formula
         cell.fill = COMPUTED_FILL
     else:
         cell.value = value if value is not None else spec.prefill
