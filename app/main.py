@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from app import __version__
 from app.audit.routes import router as audit_router
 from app.auth.routes import router as auth_router
+from app.batches.routes import router as batches_router
 from app.core.database import make_engine
 from app.core.errors import install_problem_handlers
 from app.core.settings import Settings, get_settings
@@ -35,6 +36,7 @@ def api_router() -> APIRouter:
     router.include_router(auth_router)
     router.include_router(audit_router)
     router.include_router(rubrics_router)
+    router.include_router(batches_router)
     return router
 
 

@@ -13,9 +13,9 @@ import os
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -23,19 +23,19 @@ from sqlmodel import Session, col, select
 from app.audit import service as audit_service
 from app.auth.service import Principal
 from app.batches.diff import Outcome, UnitChange, compare, gates_of, summarise
-from app.batches.models import Batch, BatchStatus
+from app.batches.models import Batch, BatchPublic, BatchStatus
+from app.batches.workbook import diff_workbook
 from app.core.errors import Conflict, Location, NotFound, ProblemError
 from app.core.model_types import utcnow
 from app.evaluations import service as evaluations_service
 from app.evaluations.models import CohortRun, Evaluation, RunStatus
+from app.masterdata.provinces import all_provinces
 from app.reviews.models import Review
 from app.rubrics import service as rubrics_service
 from app.submissions.models import Submission
 
 ACTIVE = (BatchStatus.queued, BatchStatus.running)
 MIN_YEAR, MAX_YEAR, MAX_YEARS = 2000, 2100, 50
-#: A batch run by another machine is presumed dead when its heartbeat is older than this.
-STALE_AFTER = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -321,56 +321,72 @@ def fail(session: Session, batch: Batch, error: str) -> Batch:
     return batch
 
 
-def _is_dead(batch: Batch, now: datetime, stale_after: timedelta) -> bool:
-    runner = batch.summary.get("runner") or {}
-    me = runner_identity()
-    if runner.get("host") == me["host"]:
-        pid = runner.get("pid")
-        if pid == me["pid"]:
-            return False  # this very process runs it (e.g. a thread of this server)
-        return not isinstance(pid, int) or not _pid_alive(pid)
-    beat = batch.summary.get("heartbeat_at")
-    try:
-        last = datetime.fromisoformat(beat) if isinstance(beat, str) else None
-    except ValueError:
-        last = None
-    return last is None or now - last > stale_after
+class Progress(BaseModel):
+    years_done: int
+    years_total: int
+    units_done: int
+    units_total: int
+    fraction: float
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # exists, owned by someone else
-    return True
+class BatchView(BatchPublic):
+    """A batch with its progress and timing, as the API and CLI show it."""
+
+    rubric: str
+    progress: Progress
+    elapsed_seconds: float | None
+    runs: list[int]
+    diff_summary: dict[str, Any] | None
+    stale_reviews: list[int]
 
 
-def recover_interrupted(
-    session: Session, *, now: datetime | None = None, stale_after: timedelta = STALE_AFTER
-) -> list[int]:
-    """Fail every queued or running batch whose process is gone; returns their ids.
+def view(session: Session, batch: Batch) -> BatchView:
+    end = batch.finished_at or utcnow()
+    elapsed = (end - batch.started_at).total_seconds() if batch.started_at else None
+    total = max(batch.units_total, 1)
+    public = BatchPublic.model_validate(batch, from_attributes=True)
+    return BatchView(
+        **public.model_dump(),
+        rubric=f"{batch.rubric_id}@{batch.rubric_version}",
+        progress=Progress(
+            years_done=batch.years_done,
+            years_total=len(batch.years),
+            units_done=batch.units_done,
+            units_total=batch.units_total,
+            fraction=round(min(batch.units_done / total, 1.0), 4)
+            if batch.units_total
+            else float(batch.status in (BatchStatus.succeeded, BatchStatus.promoted)),
+        ),
+        elapsed_seconds=None if elapsed is None else round(elapsed, 3),
+        runs=[r.id for r in runs_of(session, batch.id or 0) if r.id is not None],
+        diff_summary=batch.summary.get("diff"),
+        stale_reviews=list(batch.summary.get("stale_reviews") or []),
+    )
 
-    Called at start-up. Its staged runs are discarded, so a batch killed half way is never
-    half-promoted and the current results stay exactly as they were. A batch whose runner is
-    alive (this process, a live process on this host, or a fresh heartbeat from another host)
-    is left alone.
-    """
-    now = now or utcnow()
-    failed = []
-    for batch in session.exec(select(Batch).where(col(Batch.status).in_(ACTIVE))).all():
-        if not _is_dead(batch, now, stale_after):
-            continue
-        fail(
-            session,
-            batch,
-            "interrupted: the process running this batch stopped before it finished; "
-            "its staged results were discarded and the current results are unchanged / "
-            "运行该批次的进程已中断，暂存结果已丢弃，当前结果未受影响",
-        )
-        audit_service.record(
-            session, None, "batch.recover", "batch", batch.id, system_actor="startup"
-        )
-        failed.append(batch.id)
-    return [b for b in failed if b is not None]
+
+def get_view(session: Session, batch_id: int) -> BatchView:
+    return view(session, get(session, batch_id))
+
+
+def province_names() -> dict[str, str]:
+    """Province code -> Chinese name, for the people-facing diff workbook."""
+    return {p.code: p.name_zh for p in all_provinces()}
+
+
+def diff_json(session: Session, batch_id: int) -> dict[str, Any]:
+    result = diff(session, batch_id)
+    return {
+        "batch": view(session, result.batch).model_dump(mode="json"),
+        "summary": result.summary,
+        "changes": [c.as_dict() for c in result.changes],
+    }
+
+
+def diff_xlsx(session: Session, batch_id: int) -> bytes:
+    result = diff(session, batch_id)
+    return diff_workbook(
+        batch=view(session, result.batch).model_dump(mode="json"),
+        summary=result.summary,
+        changes=result.changes,
+        names=province_names(),
+    )

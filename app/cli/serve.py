@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from app.batches.recovery import recover_at_startup
 from app.core import migrate
 from app.core.database import make_engine
 from app.core.settings import get_settings
@@ -18,6 +19,7 @@ PortOpt = Annotated[int, typer.Option(help="TCP port / 端口")]
 def serve(host: HostOpt = "127.0.0.1", port: PortOpt = 8000) -> None:
     """Run the HTTP service (migrate first with `ipeval db upgrade`) / 启动服务."""
     settings = get_settings()
+    recover_at_startup(make_engine(settings))  # fail batches a dead process left running
     uvicorn.run(
         "app.main:create_app", factory=True, host=host, port=port, log_level=settings.log_level
     )

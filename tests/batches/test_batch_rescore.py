@@ -34,7 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select, text
 
 from app.audit.models import AuditEvent
-from app.batches import runner
+from app.batches import recovery, runner
 from app.batches import service as batches_service
 from app.batches.models import Batch
 from app.core.database import read_only, unit_of_work
@@ -254,7 +254,7 @@ def test_recovery_fails_only_batches_whose_runner_is_gone(fresh_engine):
     with unit_of_work(engine) as s:
         batch = batches_service.create(s, rubric="tiny-province@2", years=[2020])
     with unit_of_work(engine) as s:  # this process runs it: left alone
-        assert batches_service.recover_interrupted(s) == []
+        assert recovery.recover_interrupted(s) == []
         b = s.get(Batch, batch.id)
         b.status = "running"
         b.summary = {**b.summary, "runner": {**me, "pid": _dead_pid()}, "base_runs": {}}
@@ -262,7 +262,7 @@ def test_recovery_fails_only_batches_whose_runner_is_gone(fresh_engine):
         staged = evaluations_service.score_year(s, year=2020, rubric=v2, batch_id=batch.id)
     before = current_state(engine)
     with unit_of_work(engine) as s:
-        assert batches_service.recover_interrupted(s) == [batch.id]
+        assert recovery.recover_interrupted(s) == [batch.id]
     with Session(engine) as s:
         b = s.get(Batch, batch.id)
         assert b.status == "failed" and b.active_slot is None and "interrupted" in b.error
@@ -275,9 +275,9 @@ def test_recovery_fails_only_batches_whose_runner_is_gone(fresh_engine):
         beat = utcnow().isoformat()
         other.summary = {"runner": {"host": "elsewhere", "pid": 1}, "heartbeat_at": beat}
     with unit_of_work(engine) as s:
-        assert batches_service.recover_interrupted(s) == []
-        later = utcnow() + batches_service.STALE_AFTER + timedelta(seconds=1)
-        assert batches_service.recover_interrupted(s, now=later) == [other.id]
+        assert recovery.recover_interrupted(s) == []
+        later = utcnow() + recovery.STALE_AFTER + timedelta(seconds=1)
+        assert recovery.recover_interrupted(s, now=later) == [other.id]
 
 
 def test_readers_during_promote_see_all_old_or_all_new(fresh_engine):

@@ -106,7 +106,16 @@ def test_unknown_versions_are_404(session):
     assert info.value.status == 422 and info.value.location is not None
 
 
-def test_publish_shipped_is_idempotent_and_makes_the_first_current(session, settings):
+@pytest.fixture
+def only_v1(settings, tmp_path):
+    """Settings whose rubrics folder holds strong-province v1 only."""
+    (tmp_path / "strong-province").mkdir()
+    (tmp_path / "strong-province" / "v1.toml").write_text(v1_text(), encoding="utf-8")
+    return settings.model_copy(update={"rubrics_dir": tmp_path})
+
+
+def test_publish_shipped_is_idempotent_and_makes_the_first_current(session, only_v1):
+    settings = only_v1
     first = rubrics_service.publish_shipped(session, settings)
     assert [(r.rubric_id, r.version, created) for r, created in first] == [
         ("strong-province", 1, True)
@@ -116,7 +125,8 @@ def test_publish_shipped_is_idempotent_and_makes_the_first_current(session, sett
     assert rubrics_service.get_current(session, "strong-province").version == 1
 
 
-def test_publish_shipped_keeps_an_existing_current(session, settings):
+def test_publish_shipped_keeps_an_existing_current(session, only_v1):
+    settings = only_v1
     rubrics_service.publish(session, v2_text())
     rubrics_service.set_current(session, "strong-province", 2)
     rubrics_service.publish_shipped(session, settings)

@@ -1,0 +1,88 @@
+"""HTTP routes of batch re-scoring: start, follow, compare and promote."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, BackgroundTasks, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.auth.deps import AdminUser, EvaluatorUser
+from app.batches import runner
+from app.batches import service as batches_service
+from app.batches.service import BatchView
+from app.deps import EngineDep, SessionDep
+
+router = APIRouter(prefix="/batches", tags=["batches"])
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class BatchCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    rubric: str = Field(
+        description="Published rubric version as id@version / 评价规则版本",
+        examples=["strong-province@2"],
+    )
+    years: list[int] = Field(
+        description="Years to re-score / 重新评分的年度", examples=[[2019, 2020]]
+    )
+    dry_run: bool = Field(default=False, description="Compare only; never promotable / 试运行")
+
+
+@router.post("", response_model=BatchView, status_code=202)
+def create(
+    body: BatchCreate,
+    request: Request,
+    response: Response,
+    background: BackgroundTasks,
+    session: SessionDep,
+    engine: EngineDep,
+    admin: AdminUser,
+) -> BatchView:
+    """Start re-scoring years under a rubric version (admin); runs in the background."""
+    batch = batches_service.create(
+        session, rubric=body.rubric, years=body.years, dry_run=body.dry_run, actor=admin
+    )
+    assert batch.id is not None  # flushed by the service
+    # Runs after the response, hence after the request's commit: the runner, with sessions of
+    # its own, finds the batch stored. If this process dies, start-up recovery fails it.
+    background.add_task(runner.run_batch, engine, batch.id)
+    response.headers["Location"] = f"{request.url.path}/{batch.id}"
+    return batches_service.view(session, batch)
+
+
+@router.get("", response_model=list[BatchView])
+def list_batches(session: SessionDep, _: EvaluatorUser) -> list[BatchView]:
+    """List batches, newest first."""
+    return [batches_service.view(session, b) for b in batches_service.list_batches(session)]
+
+
+@router.get("/{batch_id}", response_model=BatchView)
+def read(batch_id: int, session: SessionDep, _: EvaluatorUser) -> BatchView:
+    """A batch's status, progress (years and units done / total) and timing."""
+    return batches_service.get_view(session, batch_id)
+
+
+@router.post("/{batch_id}/promote", response_model=BatchView)
+def promote(batch_id: int, session: SessionDep, admin: AdminUser) -> BatchView:
+    """Make every staged result of the batch current at once (admin, audited)."""
+    batch = batches_service.promote(session, batch_id, actor=admin)
+    return batches_service.view(session, batch)
+
+
+@router.get("/{batch_id}/diff")
+def diff(batch_id: int, session: SessionDep, _: EvaluatorUser) -> dict[str, object]:
+    """Old against new per unit and year, with a summary of what changed."""
+    return batches_service.diff_json(session, batch_id)
+
+
+@router.get(
+    "/{batch_id}/diff.xlsx", response_class=Response, responses={200: {"content": {XLSX: {}}}}
+)
+def diff_xlsx(batch_id: int, session: SessionDep, _: EvaluatorUser) -> Response:
+    """The same comparison as an Excel workbook with bilingual headers."""
+    data = batches_service.diff_xlsx(session, batch_id)
+    return Response(
+        data,
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="batch-{batch_id}-diff.xlsx"'},
+    )
