@@ -15,8 +15,11 @@ from app.batches.routes import router as batches_router
 from app.core.database import make_engine
 from app.core.errors import install_problem_handlers
 from app.core.settings import Settings, get_settings
+from app.evaluations.routes import router as evaluations_router
 from app.health.routes import router as health_router
+from app.reviews.routes import router as reviews_router
 from app.rubrics.routes import router as rubrics_router
+from app.submissions.routes import router as submissions_router
 
 API_PREFIX = "/api/v1"
 
@@ -35,6 +38,9 @@ def api_router() -> APIRouter:
     router.include_router(health_router)
     router.include_router(auth_router)
     router.include_router(audit_router)
+    router.include_router(submissions_router)
+    router.include_router(evaluations_router)
+    router.include_router(reviews_router)
     router.include_router(rubrics_router)
     router.include_router(batches_router)
     return router

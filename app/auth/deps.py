@@ -78,6 +78,10 @@ def get_current_user(
     if principal is None:
         record_denial(session, request, None, status=401, code="unauthenticated")
         raise HTTPException(status_code=401, headers={"WWW-Authenticate": "Bearer"})
+    # End the token lookup's transaction now: on SQLite a write request's transaction holds
+    # the database write lock, which must not be held while the request does slow work that
+    # needs no database (reading an uploaded workbook, for one).
+    session.commit()
     try:
         yield principal
     except Hidden as exc:
@@ -90,6 +94,10 @@ def get_current_user(
             object_type=exc.object_type,
             object_id=exc.object_id,
         )
+        raise
+    except ProblemError as exc:
+        if exc.status == 403:
+            record_denial(session, request, principal, status=403, code=exc.code)
         raise
 
 
@@ -111,10 +119,9 @@ def forbidden(principal: Principal, roles: tuple[Role, ...]) -> ProblemError:
 def require(*roles: Role) -> Callable[..., Principal]:
     """A dependency admitting only ``roles``; any other valid token gets 403 (audited)."""
 
-    def dependency(request: Request, session: SessionDep, principal: CurrentUser) -> Principal:
+    def dependency(principal: CurrentUser) -> Principal:
         if principal.role not in roles:
-            record_denial(session, request, principal, status=403, code="forbidden")
-            raise forbidden(principal, roles)
+            raise forbidden(principal, roles)  # recorded by get_current_user's teardown
         return principal
 
     return dependency

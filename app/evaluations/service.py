@@ -15,19 +15,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import text
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.audit import service as audit_service
 from app.auth.service import Principal, ensure_may_see
-from app.core.errors import NotFound, ProblemError
+from app.core.errors import Location, NotFound, ProblemError
 from app.core.settings import Settings
 from app.evaluations.cohort import build_input
 from app.evaluations.models import CohortRun, Evaluation, RunStatus
-from app.evaluations.staleness import mark_stale_reviews
+from app.evaluations.staleness import latest_reviews, mark_stale_reviews
 from app.rubrics import service as rubrics_service
 from app.rubrics.models import RubricVersion
-from scoring import CohortResult, Rubric, score_cohort
+from scoring import CohortResult, Rubric, list_shipped, load_shipped, score_cohort
 
 DEFAULT_RUBRIC_ID = "strong-province"
 
@@ -49,6 +50,25 @@ def current_rubric(
         rubrics_service.publish_shipped(session, settings)
         row = rubrics_service.get_current(session, rubric_id)
     return CurrentRubric(rubrics_service.rubric_of(row), row)
+
+
+def rubric_for_reading(
+    session: Session, settings: Settings, rubric_id: str = DEFAULT_RUBRIC_ID
+) -> Rubric:
+    """The current rubric without writing anything: the shipped file while none is
+    published (the same content, so the same hash, that publishing it would store)."""
+    try:
+        return rubrics_service.rubric_of(rubrics_service.get_current(session, rubric_id))
+    except NotFound:
+        latest = max(
+            (
+                ref
+                for ref in list_shipped(root=settings.rubrics_dir)
+                if ref.startswith(rubric_id + "@")
+            ),
+            key=lambda ref: int(ref.rsplit("@", 1)[1]),
+        )
+        return load_shipped(latest, root=settings.rubrics_dir)
 
 
 def lock_year(session: Session, year: int) -> None:
@@ -297,3 +317,110 @@ def get_evaluation(session: Session, principal: Principal, evaluation_id: int) -
         object_type="evaluation",
     )
     return row
+
+
+def evaluation_of_submission(session: Session, submission_id: int) -> Evaluation | None:
+    """The evaluation of a submission in its year's current run, if it was scored there."""
+    return session.exec(
+        select(Evaluation)
+        .join(CohortRun, col(CohortRun.id) == col(Evaluation.run_id))
+        .where(Evaluation.submission_id == submission_id, CohortRun.status == RunStatus.current)
+    ).first()
+
+
+SORT_FIELDS = ("province_code", "year", "unit_type", "total", "rank", "decision")
+
+
+def _order(sort: str) -> list[Any]:
+    order: list[Any] = []
+    for part in (p.strip() for p in sort.split(",") if p.strip()):
+        name = part.lstrip("-")
+        if name not in SORT_FIELDS:
+            raise ProblemError(
+                code="sort_invalid",
+                title="Unprocessable Content",
+                status=422,
+                detail_en=f"Cannot sort by '{name}'; use {', '.join(SORT_FIELDS)} "
+                "(prefix '-' for descending, comma-separated).",
+                detail_zh=f"不能按“{name}”排序；可用：{', '.join(SORT_FIELDS)}"
+                "（前加 - 表示降序，多个以逗号分隔）。",
+                location=Location(field="sort"),
+            )
+        column = col(getattr(Evaluation, name))
+        order.append(
+            column.desc().nulls_last() if part.startswith("-") else column.asc().nulls_last()
+        )
+    return order
+
+
+def list_evaluations(
+    session: Session,
+    principal: Principal,
+    *,
+    year: int | None = None,
+    unit_type: str | None = None,
+    decision: str | None = None,
+    sort: str = "year,unit_type,rank,province_code",
+    limit: int = 500,
+    offset: int = 0,
+) -> Sequence[Evaluation]:
+    """The current runs' evaluations visible to ``principal`` (a province: its own)."""
+    order = [*_order(sort), col(Evaluation.id).asc()]
+    query = (
+        select(Evaluation)
+        .join(CohortRun, col(CohortRun.id) == col(Evaluation.run_id))
+        .where(CohortRun.status == RunStatus.current)
+    )
+    if principal.is_province:
+        query = query.where(Evaluation.province_code == principal.province_code)
+    if year is not None:
+        query = query.where(Evaluation.year == year)
+    if unit_type is not None:
+        query = query.where(Evaluation.unit_type == unit_type)
+    if decision is not None:
+        query = query.where(Evaluation.decision == decision)
+    return session.exec(query.order_by(*order).limit(limit).offset(offset)).all()
+
+
+def is_current(session: Session, evaluation: Evaluation) -> bool:
+    run = session.get(CohortRun, evaluation.run_id)
+    return run is not None and run.status == RunStatus.current
+
+
+class ReviewState(BaseModel):
+    """The review in force for an evaluation's province and year (the newest one)."""
+
+    review_id: int
+    action: str
+    final_decision: str
+    final_target_type: str | None
+    stale: bool
+
+
+def review_states(session: Session, rows: Sequence[Evaluation]) -> dict[int, ReviewState]:
+    """The review in force for each evaluation (by evaluation id), where there is one."""
+    out: dict[int, ReviewState] = {}
+    for year in sorted({r.year for r in rows}):
+        latest = latest_reviews(session, year)
+        for row in rows:
+            review = latest.get(row.province_code) if row.year == year else None
+            if review is not None and row.id is not None and review.id is not None:
+                out[row.id] = ReviewState(
+                    review_id=review.id,
+                    action=review.action,
+                    final_decision=review.final_decision,
+                    final_target_type=review.final_target_type,
+                    stale=review.stale,
+                )
+    return out
+
+
+def evaluation_detail(session: Session, principal: Principal, evaluation_id: int) -> dict[str, Any]:
+    """An evaluation with its breakdown, run status and the review in force."""
+    row = get_evaluation(session, principal, evaluation_id)
+    run = session.get(CohortRun, row.run_id)
+    return {
+        **row.model_dump(),
+        "run_status": run.status if run else "",
+        "review": review_states(session, [row]).get(evaluation_id),
+    }

@@ -1,0 +1,70 @@
+"""HTTP routes of evaluations: the cohort table of the current runs, and one full breakdown."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from app.auth.deps import AnyUser
+from app.deps import SessionDep
+from app.evaluations import service as evaluations_service
+from app.evaluations.models import EvaluationPublic
+from app.evaluations.service import ReviewState
+
+router = APIRouter(tags=["evaluations"])
+
+
+class EvaluationRow(EvaluationPublic):
+    review: ReviewState | None = None
+
+
+class EvaluationDetail(EvaluationRow):
+    result_sha256: str
+    result: dict[str, Any]
+    run_status: str
+
+
+@router.get("/evaluations", response_model=list[EvaluationRow])
+def list_evaluations(
+    session: SessionDep,
+    principal: AnyUser,
+    year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
+    type: Annotated[str | None, Query(max_length=16, description="The evaluated type")] = None,
+    decision: Annotated[str | None, Query(max_length=16)] = None,
+    sort: Annotated[
+        str,
+        Query(
+            max_length=200,
+            description="Comma-separated fields, '-' for descending: province_code, year, "
+            "unit_type, total, rank, decision",
+        ),
+    ] = "year,unit_type,rank,province_code",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[EvaluationRow]:
+    """The cohort table of the current runs (a province sees only its own rows)."""
+    rows = evaluations_service.list_evaluations(
+        session,
+        principal,
+        year=year,
+        unit_type=type,
+        decision=decision,
+        sort=sort,
+        limit=limit,
+        offset=offset,
+    )
+    states = evaluations_service.review_states(session, rows)
+    return [
+        EvaluationRow.model_validate(r, from_attributes=True).model_copy(
+            update={"review": states.get(r.id or 0)}
+        )
+        for r in rows
+    ]
+
+
+@router.get("/evaluations/{evaluation_id}", response_model=EvaluationDetail)
+def get_evaluation(session: SessionDep, principal: AnyUser, evaluation_id: int) -> EvaluationDetail:
+    """One evaluation: every node, indicator, gate, contribution and the reasons (zh/en)."""
+    detail = evaluations_service.evaluation_detail(session, principal, evaluation_id)
+    return EvaluationDetail.model_validate(detail)

@@ -1,0 +1,150 @@
+"""HTTP routes of submissions: upload, versions, original files, intake reports, templates."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Path, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from app.auth.deps import AnyUser, SubmitterUser
+from app.deps import SessionDep, SettingsDep
+from app.submissions import annotated
+from app.submissions import service as submissions_service
+from app.submissions.models import SubmissionPublic
+from app.submissions.service import DryRunResult, UploadResult
+from app.submissions.upload import OPENAPI_BODY, receive_workbook
+
+router = APIRouter(tags=["submissions"])
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MEDIA_TYPES = {
+    "xlsx": XLSX,
+    "xls": "application/vnd.ms-excel",
+    "ods": "application/vnd.oasis.opendocument.spreadsheet",
+}
+PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
+
+
+class SubmissionDetail(SubmissionPublic):
+    report: dict[str, Any]
+    values: dict[str, Any]
+
+
+def _download(data: bytes, filename: str, media_type: str) -> Response:
+    ascii_name = filename.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
+    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+    return Response(data, media_type=media_type, headers={"Content-Disposition": disposition})
+
+
+@router.post(
+    "/submissions",
+    status_code=201,
+    response_model=UploadResult | DryRunResult,
+    openapi_extra=OPENAPI_BODY,
+    responses={
+        200: {"description": "The identical file was already stored (or a dry run passed)"},
+        403: {"description": "Another province's workbook", **PROBLEM},
+        413: {"description": "Over the size limit", **PROBLEM},
+        415: {"description": "Not a workbook", **PROBLEM},
+        422: {"description": "Invalid or unreadable: the full report, nothing stored", **PROBLEM},
+    },
+)
+async def upload_submission(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: SubmitterUser,
+    dry_run: Annotated[bool, Query(description="Check only; store nothing")] = False,
+) -> UploadResult | DryRunResult:
+    """Upload a filled-in workbook: checked, stored as a new version, and scored at once."""
+    received = await receive_workbook(request, settings.max_upload_bytes)
+    result = await run_in_threadpool(
+        submissions_service.upload,
+        session,
+        settings,
+        principal,
+        data=received.data,
+        filename=received.filename,
+        dry_run=dry_run,
+        annotated_url=str(request.url_for("get_annotated_workbook", key="KEY")).replace(
+            "KEY", "{key}"
+        ),
+    )
+    if isinstance(result, DryRunResult) or not result.created:
+        response.status_code = 200
+    return result
+
+
+@router.get("/submissions", response_model=list[SubmissionPublic])
+def list_submissions(
+    session: SessionDep,
+    principal: AnyUser,
+    year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
+    province: Annotated[str | None, Query(max_length=8)] = None,
+    current: Annotated[bool, Query(description="Only the current version of each")] = False,
+) -> list[SubmissionPublic]:
+    """Submission versions, newest first; a province sees only its own."""
+    rows = submissions_service.list_submissions(
+        session, principal, year=year, province_code=province, current_only=current
+    )
+    return [SubmissionPublic.model_validate(r, from_attributes=True) for r in rows]
+
+
+@router.get("/submissions/checks/{key}/annotated.xlsx", response_class=Response)
+def get_annotated_workbook(settings: SettingsDep, principal: AnyUser, key: str) -> Response:
+    """The annotated copy of a workbook that failed the check (linked from the 422)."""
+    data = annotated.load(settings, principal, key)
+    return _download(data, f"annotated-{key[:12]}.xlsx", XLSX)
+
+
+@router.get("/submissions/{submission_id}", response_model=SubmissionDetail)
+def get_submission(session: SessionDep, principal: AnyUser, submission_id: int) -> SubmissionDetail:
+    """One submission version with its intake report and the values read from it."""
+    row = submissions_service.get(session, principal, submission_id)
+    return SubmissionDetail.model_validate(row, from_attributes=True)
+
+
+@router.get("/submissions/{submission_id}/file", response_class=Response)
+def get_submission_file(session: SessionDep, principal: AnyUser, submission_id: int) -> Response:
+    """The original bytes of the uploaded workbook."""
+    row = submissions_service.get(session, principal, submission_id)
+    kind = str(row.report.get("file_kind", "xlsx"))
+    name = row.filename or f"submission-{row.id}.{kind}"
+    return _download(row.content, name, MEDIA_TYPES.get(kind, "application/octet-stream"))
+
+
+@router.get("/submissions/{submission_id}/report")
+def get_submission_report(
+    session: SessionDep, principal: AnyUser, submission_id: int
+) -> dict[str, Any]:
+    """The intake report of a submission (JSON)."""
+    return dict(submissions_service.get(session, principal, submission_id).report)
+
+
+@router.get("/submissions/{submission_id}/report.xlsx", response_class=Response)
+def get_submission_report_xlsx(
+    session: SessionDep, principal: AnyUser, submission_id: int
+) -> Response:
+    """The submitted workbook annotated with its intake report."""
+    data = submissions_service.annotated_report(session, principal, submission_id)
+    return _download(data, f"submission-{submission_id}-report.xlsx", XLSX)
+
+
+@router.get("/templates/{year}.xlsx", response_class=Response)
+def get_template(
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: AnyUser,
+    year: Annotated[int, Path(ge=1900, le=2200)],
+    province: Annotated[str | None, Query(max_length=64)] = None,
+    rubric: Annotated[str | None, Query(max_length=80, description="id@version")] = None,
+) -> Response:
+    """The workbook template of a province and year (a province's token: its own by default)."""
+    chosen = province or principal.province_code or ""
+    data, name = submissions_service.template(
+        session, settings, year=year, province=chosen, rubric_ref=rubric
+    )
+    return _download(data, name, XLSX)
