@@ -1,0 +1,199 @@
+"""The authorisation matrix: every endpoint x anonymous, province A, province B, evaluator, admin.
+
+One database per backend is seeded through the real upload path (province A = Jiangsu,
+province B = Zhejiang, 2020); each row names the request and the status each caller gets.
+401: no valid token; 403: the role lacks the right; 404: another province's object (no
+existence leak). ``OK`` marks an allowed call to an endpoint owned by the rubric or batch
+work, whose exact success status is theirs to define (anything but 401/403/5xx).
+"""
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from app.audit.models import AuditEvent
+from app.auth import service as auth_service
+from app.core.database import unit_of_work
+from app.main import create_app
+from tests.submissions.workbooks import workbook
+
+from .conftest import bearer
+
+CALLERS = ("anonymous", "province_a", "province_b", "evaluator", "admin")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+OK = "ok"
+
+
+@dataclass
+class World:
+    client: TestClient
+    engine: Any
+    tokens: dict[str, str | None]
+    ids: dict[str, Any]
+    files: dict[str, bytes]
+
+
+@pytest.fixture(scope="module")
+def world(db_factory):
+    engine, settings = db_factory.create()
+    tokens: dict[str, str | None] = {"anonymous": None}
+    with unit_of_work(engine) as session:
+        for name, role, province in (
+            ("province_a", "province", "320000"),
+            ("province_b", "province", "330000"),
+            ("evaluator", "evaluator", None),
+            ("admin", "admin", None),
+        ):
+            _, tokens[name] = auth_service.create_token(
+                session, settings, role=role, province_code=province
+            )
+    files = {
+        "a": workbook("江苏", 2020),
+        "b": workbook("浙江", 2020),
+        "a_invalid": workbook("江苏", 2020, pct_applications="很多"),
+    }
+    with TestClient(create_app(settings, engine), raise_server_exceptions=False) as client:
+
+        def up(token: str | None, data: bytes) -> Any:
+            return client.post(
+                "/api/v1/submissions",
+                headers=bearer(token),
+                files={"file": ("w.xlsx", data, XLSX)},
+            )
+
+        a = up(tokens["province_a"], files["a"]).json()
+        b = up(tokens["province_b"], files["b"]).json()
+        invalid = up(tokens["province_a"], files["a_invalid"]).json()
+        # B's upload re-scored the year: A's evaluation in the current run is a new one
+        current = client.get("/api/v1/evaluations", headers=bearer(tokens["province_a"])).json()
+        ids = {
+            "a_sub": a["submission"]["id"],
+            "b_sub": b["submission"]["id"],
+            "a_eval": current[0]["id"],
+            "key": invalid["annotated_workbook"].rsplit("/checks/", 1)[1].split("/")[0],
+        }
+        yield World(client, engine, tokens, ids, files)
+
+
+def _confirm(_: World) -> dict[str, Any]:
+    return {"json": {"action": "confirm", "comments": "ok"}}
+
+
+def _upload(which: str, dry: bool = False):
+    def build(w: World) -> dict[str, Any]:
+        return {"files": {"file": ("w.xlsx", w.files[which], XLSX)}}
+
+    return build
+
+
+# (method, path, request builder, statuses for CALLERS)
+MATRIX: list[tuple[str, str, Any, tuple[Any, ...]]] = [
+    ("GET", "/me", None, (401, 200, 200, 200, 200)),
+    ("GET", "/audit", None, (401, 403, 403, 403, 200)),
+    ("GET", "/submissions", None, (401, 200, 200, 200, 200)),
+    ("GET", "/submissions/{a_sub}", None, (401, 200, 404, 200, 200)),
+    ("GET", "/submissions/{b_sub}", None, (401, 404, 200, 200, 200)),
+    ("GET", "/submissions/{a_sub}/file", None, (401, 200, 404, 200, 200)),
+    ("GET", "/submissions/{a_sub}/report", None, (401, 200, 404, 200, 200)),
+    ("GET", "/submissions/{a_sub}/report.xlsx", None, (401, 200, 404, 200, 200)),
+    ("GET", "/submissions/checks/{key}/annotated.xlsx", None, (401, 200, 404, 200, 200)),
+    ("GET", "/submissions/987654", None, (401, 404, 404, 404, 404)),
+    # the identical file again: 200 with the stored version
+    ("POST", "/submissions", _upload("a"), (401, 200, 403, 403, 200)),
+    ("POST", "/submissions?dry_run=true", _upload("b"), (401, 403, 200, 403, 200)),
+    ("GET", "/templates/2020.xlsx?province=320000", None, (401, 200, 200, 200, 200)),
+    ("GET", "/evaluations", None, (401, 200, 200, 200, 200)),
+    ("GET", "/evaluations?year=2020&sort=-total", None, (401, 200, 200, 200, 200)),
+    ("GET", "/evaluations/{a_eval}", None, (401, 200, 404, 200, 200)),
+    ("GET", "/evaluations/987654", None, (401, 404, 404, 404, 404)),
+    ("POST", "/evaluations/{a_eval}/review", _confirm, (401, 403, 403, 201, 201)),
+    ("GET", "/evaluations/{a_eval}/reviews", None, (401, 200, 404, 200, 200)),
+    # rubric and batch endpoints: role checks only
+    ("GET", "/rubrics", None, (401, OK, OK, OK, OK)),
+    ("POST", "/rubrics", None, (401, 403, 403, 403, OK)),
+    ("PUT", "/rubrics/strong-province/current", None, (401, 403, 403, 403, OK)),
+    ("GET", "/batches", None, (401, 403, 403, OK, OK)),
+    ("POST", "/batches", None, (401, 403, 403, 403, OK)),
+    ("GET", "/batches/987654", None, (401, 403, 403, OK, OK)),
+    ("POST", "/batches/987654/promote", None, (401, 403, 403, 403, OK)),
+    ("GET", "/batches/987654/diff", None, (401, 403, 403, OK, OK)),
+]
+
+CASES = [
+    pytest.param(method, path, build, caller, expected, id=f"{method} {path} {caller}")
+    for method, path, build, statuses in MATRIX
+    for caller, expected in zip(CALLERS, statuses, strict=True)
+]
+
+
+@pytest.mark.parametrize(("method", "path", "build", "caller", "expected"), CASES)
+def test_matrix(world, method, path, build, caller, expected):
+    url = "/api/v1" + path.format(**world.ids)
+    kwargs = build(world) if build else {}
+    response = world.client.request(method, url, headers=bearer(world.tokens[caller]), **kwargs)
+    if expected == OK:
+        assert response.status_code not in (401, 403) and response.status_code < 500, response.text
+    else:
+        assert response.status_code == expected, response.text
+    if response.status_code >= 400:
+        assert response.headers["content-type"] == "application/problem+json"
+
+
+# Endpoints of the rubric and batch work not in the table (their tests cover them); every
+# other endpoint must have a row.
+NOT_IN_TABLE = {
+    ("GET", "/api/v1/rubrics/{rubric_id}/{version}"),
+    ("GET", "/api/v1/rubrics/{rubric_id}/{version}.toml"),
+    ("GET", "/api/v1/batches/{batch_id}/diff.xlsx"),
+}
+
+
+def _template_of(path: str, templates: list[str]) -> str | None:
+    for template in templates:
+        pattern = re.sub(r"\\\{[a-z_]+\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, path):
+            return template
+    return None
+
+
+def test_the_matrix_covers_every_endpoint(world):
+    paths = world.client.get("/openapi.json").json()["paths"]
+    # most specific first, so /report.xlsx is not taken for /{submission_id}
+    templates = sorted(paths, key=lambda t: (t.count("{"), -len(t)))
+    covered = {
+        (m, _template_of("/api/v1" + p.split("?")[0].format(**world.ids), templates))
+        for m, p, _, _ in MATRIX
+    }
+    every = {(m.upper(), t) for t, methods in paths.items() for m in methods}
+    every.discard(("GET", "/api/v1/health"))
+    assert every - covered - NOT_IN_TABLE == set()
+
+
+def test_every_api_route_refuses_anonymous_callers(world):
+    for path, methods in world.client.get("/openapi.json").json()["paths"].items():
+        if path == "/api/v1/health":
+            continue
+        url = path.replace("{", "").replace("}", "")
+        for method in methods:
+            response = world.client.request(method.upper(), url.replace("year", "2020"))
+            assert response.status_code == 401, f"{method} {path}: {response.status_code}"
+
+
+def test_denials_are_in_the_audit_log(world):
+    world.client.get(
+        f"/api/v1/submissions/{world.ids['a_sub']}", headers=bearer(world.tokens["province_b"])
+    )
+    with Session(world.engine) as session:
+        hidden = session.exec(
+            select(AuditEvent).where(
+                AuditEvent.outcome == "denied",
+                AuditEvent.object_type == "submission",
+                AuditEvent.object_id == str(world.ids["a_sub"]),
+            )
+        ).all()
+    assert hidden and all(e.actor_province == "330000" for e in hidden)
+    assert all(e.detail["status"] == 404 for e in hidden)
