@@ -62,7 +62,9 @@ def decide(rubric: Rubric, cohort: CohortData, evaluations: dict[str, TypeEvalua
     app_kind = np.array(cohort.application_kind, dtype="<U16")
     app_type = np.array(cohort.application_type, dtype="<U16")
     on_pass = rubric.spec.decision.stage_on_pass
-    advance = np.array([on_pass.get(s, s) for s in stages], dtype="<U16")
+    advance = stages.copy()
+    for before, after in on_pass.items():  # a loop over the few stages, not over units
+        advance[stages == before] = after
 
     outcome = np.full(units, "none", dtype="<U16")
     to_type, to_stage = types.copy(), stages.copy()
@@ -83,9 +85,12 @@ def decide(rubric: Rubric, cohort: CohortData, evaluations: dict[str, TypeEvalua
         undecided &= ~m
 
     def column(table: BoolArray, names: StrArray) -> BoolArray:
-        index = {t: k for k, t in enumerate(order)}
-        k = np.array([index.get(str(n), -1) for n in names])
-        return np.where(k >= 0, table[np.arange(units), np.maximum(k, 0)], False)
+        # Each unit's entry in the column of the type it names (False for none / blank).
+        out = np.zeros(units, dtype=bool)
+        for k, t in enumerate(order):
+            match = names == t
+            out[match] = table[match, k]
+        return out
 
     own_ok, own_scored = column(meets, types), column(scored, types)
     app_ok, app_scored = column(meets, app_type), column(scored, app_type)

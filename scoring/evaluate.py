@@ -5,6 +5,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -12,9 +13,9 @@ import numpy.typing as npt
 from scoring.data import CohortData
 from scoring.impute import impute
 from scoring.kernel import TypeKernel
-from scoring.normalise import COHORT_RELATIVE, normalise
+from scoring.normalise import COHORT_RELATIVE, normalise_columns
 from scoring.rubric import Indicator, Rubric
-from scoring.rubric.schema import Gate
+from scoring.rubric.schema import Gate, Imputation
 from scoring.treat import TreatmentReport, treat
 
 FloatArray = npt.NDArray[np.float64]
@@ -61,22 +62,23 @@ class TypeEvaluation:
     gates: tuple[GateEvaluation, ...]
     treatments: Mapping[str, TreatmentReport]
 
-    @property
+    # Cached: result assembly reads these once per unit; recomputing them would be O(units^2).
+    @cached_property
     def total(self) -> FloatArray:
         return self.scores[:, -1]
 
-    @property
+    @cached_property
     def scored(self) -> BoolArray:
         return ~self.screened_out & ~self.blocked & ~np.isnan(self.total)
 
-    @property
+    @cached_property
     def gates_met(self) -> BoolArray:
         met = np.ones(self.total.shape, dtype=bool)
         for g in self.gates:
             met &= g.passed
         return met
 
-    @property
+    @cached_property
     def meets(self) -> BoolArray:
         """Scored, every gate met and total at or above the pass score."""
         total = np.where(self.scored, self.total, -np.inf)
@@ -112,15 +114,21 @@ def evaluate_type(
     filled = np.empty_like(raw)
     imputed = np.zeros(raw.shape, dtype=bool)
     blocked_by = np.zeros(raw.shape, dtype=bool)
+    by_method: dict[Imputation, list[int]] = {}
     for j, ind in enumerate(indicators):
-        filled[:, j], imputed[:, j], blocked_by[:, j] = impute(raw[:, j], ind.impute, groups)
+        by_method.setdefault(ind.impute, []).append(j)
+    for method, cols in by_method.items():
+        filled[:, cols], imputed[:, cols], blocked_by[:, cols] = impute(
+            raw[:, cols],
+            method,
+            groups,
+        )
     blocked = blocked_by.any(axis=1) & ~screened_out
     # Screened-out and blocked units take no part in cohort statistics.
     included = ~screened_out & ~blocked
     filled = np.where(included[:, None], filled, np.nan)
 
     treated = filled.copy()
-    normalised = np.empty_like(filled)
     reports: dict[str, TreatmentReport] = {}
     t = rubric.spec.treatment
     for j, ind in enumerate(indicators):
@@ -131,7 +139,9 @@ def evaluate_type(
                 kurtosis_limit=t.kurtosis_limit,
                 max_steps=t.max_steps,
             )
-        normalised[:, j] = normalise(treated[:, j], ind.normalise, ind.direction == "higher")
+    normalised = normalise_columns(
+        treated, [i.normalise for i in indicators], [i.direction == "higher" for i in indicators]
+    )
 
     scores, local = kernel.scores(normalised)
     weights = kernel.path_weights(local)

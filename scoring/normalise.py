@@ -13,6 +13,8 @@ scores 50 under minmax, zscore (``centre``) and rank; a single unit scores 50 un
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -36,37 +38,41 @@ ArrayLike = FloatArray | float
 COHORT_RELATIVE = frozenset({"minmax", "zscore"})
 
 
-def goalposts(x: FloatArray, lower: ArrayLike, upper: ArrayLike, higher: bool) -> FloatArray:
+Higher = bool | npt.NDArray[np.bool_]
+
+
+def _orient(share: FloatArray, higher: Higher) -> FloatArray:
+    """``share`` for higher-is-better, ``1 - share`` for lower-is-better (may be an array)."""
+    return np.asarray(np.where(higher, share, 1.0 - share), dtype=np.float64)
+
+
+def goalposts(x: FloatArray, lower: ArrayLike, upper: ArrayLike, higher: Higher) -> FloatArray:
     """Linear between fixed goalposts, clipped: ``100 (x - L) / (U - L)``.
 
     Lower-is-better reverses the scale: ``100 (U - x) / (U - L)``.
     """
-    share = (np.asarray(x) - lower) / (np.asarray(upper) - lower)
-    if not higher:
-        share = 1.0 - share
+    share = _orient((np.asarray(x) - lower) / (np.asarray(upper) - lower), higher)
     return np.asarray(100.0 * np.clip(share, 0.0, 1.0), dtype=np.float64)
 
 
-def target(x: FloatArray, goal: ArrayLike, higher: bool, cap: bool) -> FloatArray:
+def target(
+    x: FloatArray, goal: ArrayLike, higher: Higher, cap: bool | npt.NDArray[np.bool_]
+) -> FloatArray:
     """Distance to target: ``100 x / T`` (higher) or ``100 T / x`` (lower), floored at 0.
 
     With ``cap`` the score stops at 100 once the target is met; lower-is-better with ``x <= 0``
     has met its target and scores 100 (or the cap-free ratio would be infinite, so 100 too).
     """
     x = np.asarray(x, dtype=np.float64)
-    if higher:
-        ratio = x / goal
-    else:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(x > 0, goal / np.where(x > 0, x, 1.0), 1.0)
-        ratio = np.where(np.isnan(x), np.nan, ratio)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        lower = np.where(x > 0, goal / np.where(x > 0, x, 1.0), 1.0)
+    ratio = np.where(higher, x / goal, np.where(np.isnan(x), np.nan, lower))
     ratio = np.maximum(ratio, 0.0)
-    if cap:
-        ratio = np.minimum(ratio, 1.0)
+    ratio = np.where(cap, np.minimum(ratio, 1.0), ratio)
     return np.asarray(100.0 * ratio, dtype=np.float64)
 
 
-def minmax(x: FloatArray, higher: bool) -> FloatArray:
+def minmax(x: FloatArray, higher: Higher) -> FloatArray:
     """Cohort min-max: ``100 (x - min) / (max - min)``; a constant column scores 50."""
     x = np.asarray(x, dtype=np.float64)
     lo, hi = _nan_stat(np.nanmin, x), _nan_stat(np.nanmax, x)
@@ -74,12 +80,10 @@ def minmax(x: FloatArray, higher: bool) -> FloatArray:
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(span > 0, (x - lo) / np.where(span > 0, span, 1.0), 0.5)
     share = np.where(np.isnan(x), np.nan, share)
-    if not higher:
-        share = 1.0 - share
-    return np.asarray(100.0 * share, dtype=np.float64)
+    return np.asarray(100.0 * _orient(share, higher), dtype=np.float64)
 
 
-def zscore(x: FloatArray, higher: bool, centre: float, spread: float) -> FloatArray:
+def zscore(x: FloatArray, higher: Higher, centre: ArrayLike, spread: ArrayLike) -> FloatArray:
     """``centre + spread * z``, clipped to 0-100, z with the population standard deviation.
 
     With the defaults (50, 10) this is the familiar T-score: the cohort mean scores 50 and
@@ -90,13 +94,11 @@ def zscore(x: FloatArray, higher: bool, centre: float, spread: float) -> FloatAr
     sd = _nan_stat(np.nanstd, x)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(sd > 0, (x - mean) / np.where(sd > 0, sd, 1.0), 0.0)
-    z = np.where(np.isnan(x), np.nan, z)
-    if not higher:
-        z = -z
+    z = np.where(np.isnan(x), np.nan, np.where(higher, z, -z))
     return np.asarray(np.clip(centre + spread * z, 0.0, 100.0), dtype=np.float64)
 
 
-def rank(x: FloatArray, higher: bool) -> FloatArray:
+def rank(x: FloatArray, higher: Higher) -> FloatArray:
     """Percentile rank ``100 (r - 1) / (n - 1)``, ties sharing their average rank ``r``.
 
     ``n`` counts the non-missing values; with ``n = 1`` the one unit scores 50.
@@ -107,25 +109,23 @@ def rank(x: FloatArray, higher: bool) -> FloatArray:
     with np.errstate(divide="ignore", invalid="ignore"):
         pct = np.where(n > 1, (r - 1.0) / np.where(n > 1, n - 1.0, 1.0), 0.5)
     pct = np.where(np.isnan(x), np.nan, pct)
-    if not higher:
-        pct = 1.0 - pct
-    return np.asarray(100.0 * pct, dtype=np.float64)
+    return np.asarray(100.0 * _orient(pct, higher), dtype=np.float64)
 
 
-def threshold(x: FloatArray, limit: ArrayLike, higher: bool) -> FloatArray:
+def threshold(x: FloatArray, limit: ArrayLike, higher: Higher) -> FloatArray:
     """100 when the threshold is met (``x >= t``, or ``x <= t`` lower-is-better), else 0."""
     x = np.asarray(x, dtype=np.float64)
-    met = x >= limit if higher else x <= limit
+    met = np.where(higher, x >= limit, x <= limit)
     return np.where(np.isnan(x), np.nan, np.where(met, 100.0, 0.0))
 
 
-def growth(g: FloatArray, goal: ArrayLike, higher: bool) -> FloatArray:
+def growth(g: FloatArray, goal: ArrayLike, higher: Higher) -> FloatArray:
     """Growth (in %) against a target growth: ``100 g / target`` clipped to 0-100.
 
     Lower-is-better (a reduction target) scores ``100 (-g) / target``.
     """
     g = np.asarray(g, dtype=np.float64)
-    share = (g if higher else -g) / goal
+    share = np.where(higher, g, -g) / goal
     return np.asarray(100.0 * np.clip(share, 0.0, 1.0), dtype=np.float64)
 
 
@@ -148,9 +148,61 @@ def normalise(x: FloatArray, method: Normalisation, higher: bool) -> FloatArray:
     raise TypeError(f"unknown normalisation {method!r}")  # pragma: no cover - schema forbids
 
 
-def _nan_stat(func: object, x: FloatArray) -> FloatArray:
+def normalise_columns(
+    x: FloatArray, methods: Sequence[Normalisation], higher: Sequence[bool]
+) -> FloatArray:
+    """Normalise every column of ``x`` (shape ``(units, k)``) with its own method.
+
+    Columns sharing a method are normalised in one vectorised call, their parameters
+    (goalposts, targets, directions) stacked into arrays.
+    """
+    out = np.empty_like(np.asarray(x, dtype=np.float64))
+    groups: dict[str, list[int]] = {}
+    for j, m in enumerate(methods):
+        groups.setdefault(m.method, []).append(j)
+    for name, cols in groups.items():
+        ms = [methods[j] for j in cols]
+        up = np.array([higher[j] for j in cols], dtype=bool)
+        block = x[:, cols]
+        if name in COHORT_RELATIVE or name == "rank":
+            # Cohort statistics run along the last axis: put the units there.
+            pos = _cohort_block(block.T, name, ms, up[:, None]).T
+        else:
+            pos = _fixed_block(block, name, ms, up)
+        out[:, cols] = pos
+    return out
+
+
+def _param(ms: Sequence[Normalisation], key: str) -> FloatArray:
+    return np.array([float(getattr(m, key)) for m in ms])
+
+
+def _fixed_block(
+    x: FloatArray, name: str, ms: Sequence[Normalisation], up: npt.NDArray[np.bool_]
+) -> FloatArray:
+    if name == "goalposts":
+        return goalposts(x, _param(ms, "lower"), _param(ms, "upper"), up)
+    if name == "target":
+        caps = np.array([m.cap for m in ms if isinstance(m, Target)], dtype=bool)
+        return target(x, _param(ms, "target"), up, caps)
+    if name == "threshold":
+        return threshold(x, _param(ms, "threshold"), up)
+    return growth(x, _param(ms, "target"), up)
+
+
+def _cohort_block(
+    x: FloatArray, name: str, ms: Sequence[Normalisation], up: npt.NDArray[np.bool_]
+) -> FloatArray:
+    if name == "minmax":
+        return minmax(x, up)
+    if name == "zscore":
+        return zscore(x, up, _param(ms, "centre")[:, None], _param(ms, "spread")[:, None])
+    return rank(x, up)
+
+
+def _nan_stat(func: Callable[..., Any], x: FloatArray) -> FloatArray:
     # An all-missing column has no statistic; the warning numpy raises for that case is
     # expected and the NaN result keeps every value missing.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        return np.asarray(func(x, axis=-1, keepdims=True), dtype=np.float64)  # type: ignore[operator]
+        return np.asarray(func(x, axis=-1, keepdims=True), dtype=np.float64)

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -157,24 +156,12 @@ class CohortResult(Out):
     treatments: list[TreatmentResult]
 
     def to_json(self) -> bytes:
-        """UTF-8 JSON, keys in declaration order, floats rounded to 6 decimals, no NaN."""
-        data = _round(self.model_dump(mode="python"))
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode(
-            "utf-8"
-        )
+        """UTF-8 JSON, keys in declaration order, no NaN (missing values are ``null``).
 
-
-def _round(value: Any) -> Any:
-    # Rounding makes the bytes independent of last-bit noise that a different BLAS or CPU
-    # could introduce, while keeping far more precision than a score needs.
-    if isinstance(value, float):
-        rounded = round(value, 6)
-        return 0.0 if rounded == 0 else rounded
-    if isinstance(value, dict):
-        return {k: _round(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_round(v) for v in value]
-    return value
+        The engine rounds every computed float to 6 decimals before building the result, so
+        identical rubric and inputs give byte-identical output.
+        """
+        return self.model_dump_json().encode("utf-8")
 
 
 def json_schema() -> dict[str, Any]:

@@ -1,0 +1,204 @@
+"""Turn the pipeline's arrays into per-unit result objects.
+
+Arrays are rounded and converted to Python lists once per type (vectorised); the loop over
+units only picks entries, so assembling thousands of units stays linear and cheap. Objects
+are built with ``model_construct``: the values come from the engine, already typed.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, cast
+
+import numpy as np
+import numpy.typing as npt
+
+from scoring.data import CohortData
+from scoring.decide import Decisions
+from scoring.evaluate import TypeEvaluation
+from scoring.reasons import ReasonWriter
+from scoring.result import (
+    Application,
+    CapInfo,
+    DecisionResult,
+    Evaluation,
+    GateResult,
+    IndicatorResult,
+    Issue,
+    Outcome,
+    UnitResult,
+)
+from scoring.rubric import Rubric
+
+DECIMALS = 6
+
+
+def as_list(array: npt.NDArray[Any]) -> list[Any]:
+    """Rounded to ``DECIMALS``, ``-0.0`` made ``0.0``, NaN made ``None``, as nested lists.
+
+    Rounding makes the output independent of last-bit noise a different BLAS or CPU could
+    introduce, while keeping far more precision than a score needs.
+    """
+    a = np.asarray(array, dtype=np.float64)
+    rounded = np.round(a, DECIMALS) + 0.0
+    out = rounded.astype(object)
+    out[np.isnan(a)] = None
+    return list(out.tolist())
+
+
+class _TypeTable:
+    """One evaluation's arrays as Python lists, row ``i`` for unit ``i``."""
+
+    def __init__(self, ev: TypeEvaluation) -> None:
+        self.ev = ev
+        n = ev.kernel.n_indicators
+        self.raw = as_list(ev.raw)
+        self.treated = as_list(ev.treated)
+        self.normalised = as_list(ev.normalised)
+        self.weights = as_list(ev.weights[:, :n])
+        self.contribution = as_list(ev.weights[:, :n] * ev.normalised)
+        self.imputed = ev.imputed.tolist()
+        self.scores = as_list(np.where(ev.scored[:, None], ev.scores[:, n:], np.nan))
+        self.node_codes = ev.kernel.codes[n:]
+        self.total = as_list(np.where(ev.scored, ev.total, np.nan))
+        self.status = np.where(
+            ev.screened_out, "screened_out", np.where(ev.blocked, "blocked", "scored")
+        ).tolist()
+        self.gates_met = ev.gates_met.tolist()
+        self.meets = ev.meets.tolist()
+        self.blocked_by = ev.blocked_by.tolist()
+        self.gate_values = [as_list(g.value) for g in ev.gates]
+        self.gate_thresholds = [as_list(g.threshold) for g in ev.gates]
+        self.gate_passed = [g.passed.tolist() for g in ev.gates]
+
+    def evaluation(self, i: int) -> Evaluation:
+        ev = self.ev
+        indicators = [
+            IndicatorResult.model_construct(
+                code=ind.code,
+                field=ind.field,
+                raw=self.raw[i][j],
+                imputed=self.imputed[i][j],
+                treated=self.treated[i][j],
+                normalised=self.normalised[i][j],
+                weight=self.weights[i][j],
+                contribution=self.contribution[i][j],
+            )
+            for j, ind in enumerate(ev.indicators)
+        ]
+        gates = [
+            GateResult.model_construct(
+                code=g.gate.code,
+                name_zh=g.gate.name_zh,
+                name_en=g.gate.name_en,
+                kind=g.gate.kind,
+                field=g.field[i],
+                basis=cast(Literal["standard", "municipality", "exempt"], g.basis[i]),
+                value=self.gate_values[k][i],
+                op="==" if g.gate.kind == "tasks_reported" else g.gate.op,
+                threshold=self.gate_thresholds[k][i],
+                passed=self.gate_passed[k][i],
+            )
+            for k, g in enumerate(ev.gates)
+        ]
+        return Evaluation.model_construct(
+            type=ev.type,
+            status=self.status[i],
+            scores=dict(zip(self.node_codes, self.scores[i], strict=True)),
+            indicators=indicators,
+            gates=gates,
+            total=self.total[i],
+            pass_score=float(ev.pass_score),
+            gates_met=self.gates_met[i],
+            meets=self.meets[i],
+            blocked_by=[
+                ind.field for ind, b in zip(ev.indicators, self.blocked_by[i], strict=True) if b
+            ],
+        )
+
+
+def unit_results(
+    rubric: Rubric,
+    cohort: CohortData,
+    evaluations: dict[str, TypeEvaluation],
+    decisions: Decisions,
+    unreported: npt.NDArray[np.bool_],
+    fields: dict[str, npt.NDArray[np.float64]],
+) -> list[UnitResult]:
+    """One :class:`UnitResult` per unit, in the cohort's row order."""
+    tables = [_TypeTable(evaluations[t]) for t in rubric.type_order]
+    writer = ReasonWriter(rubric, cohort, evaluations, decisions)
+    required = [f for f in rubric.spec.inputs if f.required]
+    blank = np.zeros((cohort.n_units, len(required)), dtype=bool)
+    for k, f in enumerate(required):
+        blank[:, k] = np.isnan(fields[f.code])
+    blank_rows = blank.tolist()
+    unreported_rows = unreported.tolist()
+    d = decisions
+    out = []
+    for i in range(cohort.n_units):
+        errors = [
+            Issue.model_construct(
+                code="must_do_task_not_reported",
+                field=task.code,
+                zh=f"必做任务“{task.name_zh}”未填报（或填为不适用）；请填写完成情况",
+                en=f"must-do task '{task.name_en}' not reported (or marked not applicable); "
+                "report its status",
+            )
+            for task, missing in zip(rubric.spec.tasks, unreported_rows[i], strict=True)
+            if missing
+        ]
+        errors += [
+            Issue.model_construct(
+                code="required_input_missing",
+                field=f.code,
+                zh=f"必填数据“{f.name_zh}”为空；请填写",
+                en=f"required input '{f.name_en}' is blank; fill it in",
+            )
+            for f, is_blank in zip(required, blank_rows[i], strict=True)
+            if is_blank
+        ]
+        kind = cohort.application_kind[i]
+        out.append(
+            UnitResult.model_construct(
+                unit=cohort.unit_ids[i],
+                name=cohort.unit_names[i],
+                group=cohort.groups[i],
+                type=cohort.types[i],
+                stage=cohort.stages[i],
+                application=Application.model_construct(
+                    kind=cast(Literal["change", "enter"], kind), type=cohort.application_type[i]
+                )
+                if kind
+                else None,
+                is_municipality=bool(cohort.municipality[i]),
+                errors=errors,
+                evaluations=[table.evaluation(i) for table in tables],
+                decision=DecisionResult.model_construct(
+                    outcome=cast(Outcome, str(d.outcome[i])),
+                    from_type=cohort.types[i],
+                    from_stage=cohort.stages[i],
+                    to_type=str(d.to_type[i]),
+                    to_stage=str(d.to_stage[i]),
+                    route=str(d.route[i]),
+                    borderline=bool(d.borderline[i]),
+                    cap=_cap(rubric, d, i),
+                    reasons=writer.path(i),
+                ),
+            )
+        )
+    return out
+
+
+def _cap(rubric: Rubric, d: Decisions, i: int) -> CapInfo | None:
+    to_type = str(d.to_type[i])
+    cap_type = str(d.cap_from[i]) or to_type
+    if cap_type not in rubric.type_order or d.outcome[i] in ("incomplete", "none"):
+        return None
+    return CapInfo.model_construct(
+        type=cap_type,
+        cap=rubric.type(cap_type).cap,
+        policy=rubric.spec.decision.cap_policy,
+        rank=int(d.cap_rank[i]),
+        fell_from=str(d.cap_from[i]) or None,
+        over_cap=bool(d.over_cap[i]),
+    )
