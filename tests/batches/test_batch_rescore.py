@@ -71,7 +71,7 @@ def run(engine, rubric="tiny-province@2", years=(2020,), dry_run=False) -> Batch
 
 def current_state(engine) -> dict[int, tuple[int, int]]:
     """year -> (current run id, rubric version)."""
-    with Session(engine) as s:
+    with Session(read_only(engine)) as s:
         runs = s.exec(select(CohortRun).where(CohortRun.status == "current")).all()
         return {r.year: (r.id, r.rubric_version) for r in runs}
 
