@@ -6,8 +6,10 @@ package ``__init__`` is lazy for the same reason.
 
 from __future__ import annotations
 
+import faulthandler
 import json
-import sys
+import resource
+from multiprocessing.connection import Connection
 from typing import Any
 
 from app.intake.cells import RawWorkbook
@@ -41,23 +43,45 @@ def _classify(exc: BaseException) -> dict[str, Any]:
     return {"refusal": "file.corrupt", "detail": text}
 
 
-def child_main(op: str) -> None:
-    """Entry point inside the child: input on stdin, the answer on stdout.
-
-    ``op`` is a file kind (read it, answer one JSON document) or ``annotate`` (stdin holds
-    an 8-byte length, the report JSON and the file; answer the annotated .xlsx bytes).
-    """
-    data = sys.stdin.buffer.read()
+def run_op(op: str, data: bytes) -> bytes:
+    """``op`` is a file kind (read it; answer one JSON document) or ``annotate`` (``data``
+    holds an 8-byte length, the report JSON and the file; answer the annotated .xlsx)."""
     if op == "annotate":
         from app.intake.annotate_child import annotate_in_child
 
         size = int.from_bytes(data[:8], "big")
-        sys.stdout.buffer.write(annotate_in_child(data[8 + size :], json.loads(data[8 : 8 + size])))
-        sys.stdout.flush()
-        return
+        return annotate_in_child(data[8 + size :], json.loads(data[8 : 8 + size]))
     try:
         answer: dict[str, Any] = {"workbook": _read(op, data).to_json()}
     except BaseException as exc:  # the child's whole job is to turn any failure into data
         answer = _classify(exc)
-    sys.stdout.write(json.dumps(answer, ensure_ascii=False))
-    sys.stdout.flush()
+    return json.dumps(answer, ensure_ascii=False).encode("utf-8")
+
+
+def _mapped_bytes() -> int:
+    """The address space this process already maps (VmSize), 0 if unknown."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def forked_entry(
+    conn: Connection, op: str, data: bytes, memory_bytes: int, cpu_seconds: int
+) -> None:
+    """Entry point of the forked child: limit itself, do ``op``, send the answer, exit."""
+    faulthandler.disable()  # a reader crash is reported by the parent, not dumped here
+    budget = _mapped_bytes() + memory_bytes
+    resource.setrlimit(resource.RLIMIT_AS, (budget, budget))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    try:
+        conn.send_bytes(run_op(op, data))
+    except MemoryError:
+        conn.send_bytes(json.dumps({"refusal": "reader.memory", "detail": "MemoryError"}).encode())
+    finally:
+        conn.close()

@@ -7,6 +7,8 @@ exception, a hang or a dead serving process.
 from __future__ import annotations
 
 import io
+import os
+import time
 import zipfile
 from collections.abc import Callable
 from dataclasses import replace
@@ -14,7 +16,7 @@ from dataclasses import replace
 import openpyxl
 import pytest
 
-from app.intake import IntakeLimits, check_workbook
+from app.intake import IntakeLimits, check_workbook, worker
 from app.intake.sniff import FileKind, sniff
 
 from .intake_builders import RUBRICS, guangdong_filled, replace_part, template, zip_bytes
@@ -157,19 +159,51 @@ def test_uncompressed_size_is_counted_while_inflating() -> None:
     assert report.codes() == ["zip.too_large"]
 
 
-def test_reader_memory_limit_is_a_refusal_not_a_crash() -> None:
-    # 80 MiB of address space cannot even import openpyxl: the child dies, we report.
-    limits = IntakeLimits(reader_memory_bytes=80 * 1024 * 1024)
-    report = check_workbook(template(), rubric_root=RUBRICS, limits=limits)
-    assert report.status == "unreadable"
-    assert report.codes()[0] in ("reader.memory", "reader.crashed")
+def dense_sheet(rows: int, columns: int) -> bytes:
+    """The template with one sheet holding ``rows x columns`` numeric cells (within the
+    row and cell caps, so it reaches the reader)."""
+    # distinct values keep the compression ratio realistic (below the zip-bomb limit)
+    body = "".join(
+        "<row>"
+        + "".join(f"<c><v>{r * 7919 + c * 104729}</v></c>" for c in range(columns))
+        + "</row>"
+        for r in range(rows)
+    ).encode()
+
+    def swap(sheet: bytes) -> bytes:
+        head, _, rest = sheet.partition(b"<sheetData>")
+        _, _, tail = rest.partition(b"</sheetData>")
+        return head + b"<sheetData>" + body + b"</sheetData>" + tail
+
+    return replace_part(template(), "xl/worksheets/sheet1.xml", swap)
 
 
 @pytest.mark.slow
-def test_reader_timeout_kills_the_child() -> None:
-    limits = IntakeLimits(reader_timeout_seconds=0.05)
-    report = check_workbook(template(), rubric_root=RUBRICS, limits=limits)
+def test_reader_memory_limit_is_a_refusal_not_a_crash() -> None:
+    # 4,000 x 25 = 100,000 cells pass the row and cell caps, but openpyxl needs far more than a
+    # 8 MiB allocation budget for them: the child's MemoryError becomes a report, and
+    # this (the serving) process carries on.
+    limits = IntakeLimits(reader_memory_bytes=8 * 1024 * 1024)
+    report = check_workbook(dense_sheet(4_000, 25), rubric_root=RUBRICS, limits=limits)
+    assert report.codes() in (["reader.memory"], ["reader.crashed"])
+    assert check_workbook(template(), rubric_root=RUBRICS).status == "invalid"
+
+
+def test_reader_that_aborts_the_interpreter_is_contained(monkeypatch: pytest.MonkeyPatch) -> None:
+    # What a Rust panic or a C-level abort in a reader does: the child dies on SIGABRT.
+    monkeypatch.setattr(worker, "run_op", lambda op, data: os.abort())
+    report = check_workbook(template(), rubric_root=RUBRICS)
+    assert report.codes() == ["reader.crashed"]
+
+
+def test_reader_that_hangs_is_killed_at_the_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(worker, "run_op", lambda op, data: time.sleep(60))
+    start = time.monotonic()
+    report = check_workbook(
+        template(), rubric_root=RUBRICS, limits=IntakeLimits(reader_timeout_seconds=0.5)
+    )
     assert report.codes() == ["reader.timeout"]
+    assert time.monotonic() - start < 5
 
 
 def test_macros_and_external_links_are_ignored() -> None:
