@@ -11,6 +11,7 @@ from app.batches.recovery import recover_at_startup
 from app.core import migrate
 from app.core.database import make_engine
 from app.core.settings import get_settings
+from app.demo import first_start
 
 HostOpt = Annotated[str, typer.Option(help="Interface to listen on / 监听地址")]
 PortOpt = Annotated[int, typer.Option(help="TCP port / 端口")]
@@ -25,14 +26,35 @@ def serve(host: HostOpt = "127.0.0.1", port: PortOpt = 8000) -> None:
     )
 
 
-def run(host: HostOpt = "127.0.0.1", port: PortOpt = 8000) -> None:
-    """Migrate the database, prepare it on first start, and serve / 一键迁移并启动服务."""
+def run(
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 8000,
+    demo: Annotated[
+        bool, typer.Option(help="Load the demo cohort on first start / 首次启动加载演示数据")
+    ] = True,
+) -> None:
+    """Migrate, prepare the database on first start, and serve / 一键迁移、准备并启动服务.
+
+    First start: publish the shipped rubrics, load the demo cohort, issue one token per role
+    (printed once, and written to data/demo-tokens.txt with mode 0600). Later starts change
+    nothing and print where the tokens are.
+    """
     settings = get_settings()
     engine = make_engine(settings)
-    migrate.upgrade(engine)
-    engine.dispose()
-    typer.echo(f"ipeval: database ready ({settings.resolved_database_url})")
-    typer.echo(f"ipeval: open http://{host}:{port}/docs  (API under /api/v1)")
+    base_url = f"http://{host}:{port}"
+    try:
+        migrate.upgrade(engine)
+        typer.echo(f"ipeval: database ready ({settings.resolved_database_url})")
+        report = first_start.prepare(
+            engine,
+            settings,
+            demo=demo,
+            base_url=base_url,
+            progress=lambda line: typer.echo(f"ipeval: demo {line}"),
+        )
+    finally:
+        engine.dispose()
+    typer.echo(first_start.describe(report, base_url))
     serve(host=host, port=port)
 
 
