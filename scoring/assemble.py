@@ -1,13 +1,14 @@
 """Turn the pipeline's arrays into per-unit result objects.
 
 Arrays are rounded and converted to Python lists once per type (vectorised); the loop over
-units only picks entries, so assembling thousands of units stays linear and cheap. Objects
-are built with ``model_construct``: the values come from the engine, already typed.
+units only picks entries into plain dicts, so assembling thousands of units stays linear and
+cheap. The caller validates the whole document once (``CohortResult.model_validate``), which
+pydantic-core does in compiled code, far faster than building each object in Python.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal, cast
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -16,17 +17,6 @@ from scoring.data import CohortData
 from scoring.decide import Decisions
 from scoring.evaluate import TypeEvaluation
 from scoring.reasons import ReasonWriter
-from scoring.result import (
-    Application,
-    CapInfo,
-    DecisionResult,
-    Evaluation,
-    GateResult,
-    IndicatorResult,
-    Issue,
-    Outcome,
-    UnitResult,
-)
 from scoring.rubric import Rubric
 
 DECIMALS = 6
@@ -70,10 +60,10 @@ class _TypeTable:
         self.gate_thresholds = [as_list(g.threshold) for g in ev.gates]
         self.gate_passed = [g.passed.tolist() for g in ev.gates]
 
-    def evaluation(self, i: int) -> Evaluation:
+    def evaluation(self, i: int) -> dict[str, Any]:
         ev = self.ev
         indicators = [
-            IndicatorResult.model_construct(
+            dict(
                 code=ind.code,
                 field=ind.field,
                 raw=self.raw[i][j],
@@ -86,13 +76,13 @@ class _TypeTable:
             for j, ind in enumerate(ev.indicators)
         ]
         gates = [
-            GateResult.model_construct(
+            dict(
                 code=g.gate.code,
                 name_zh=g.gate.name_zh,
                 name_en=g.gate.name_en,
                 kind=g.gate.kind,
                 field=g.field[i],
-                basis=cast(Literal["standard", "municipality", "exempt"], g.basis[i]),
+                basis=g.basis[i],
                 value=self.gate_values[k][i],
                 op="==" if g.gate.kind == "tasks_reported" else g.gate.op,
                 threshold=self.gate_thresholds[k][i],
@@ -100,7 +90,7 @@ class _TypeTable:
             )
             for k, g in enumerate(ev.gates)
         ]
-        return Evaluation.model_construct(
+        return dict(
             type=ev.type,
             status=self.status[i],
             scores=dict(zip(self.node_codes, self.scores[i], strict=True)),
@@ -123,7 +113,7 @@ def unit_results(
     decisions: Decisions,
     unreported: npt.NDArray[np.bool_],
     fields: dict[str, npt.NDArray[np.float64]],
-) -> list[UnitResult]:
+) -> list[dict[str, Any]]:
     """One :class:`UnitResult` per unit, in the cohort's row order."""
     tables = [_TypeTable(evaluations[t]) for t in rubric.type_order]
     writer = ReasonWriter(rubric, cohort, evaluations, decisions)
@@ -137,7 +127,7 @@ def unit_results(
     out = []
     for i in range(cohort.n_units):
         errors = [
-            Issue.model_construct(
+            dict(
                 code="must_do_task_not_reported",
                 field=task.code,
                 zh=f"必做任务“{task.name_zh}”未填报（或填为不适用）；请填写完成情况",
@@ -148,7 +138,7 @@ def unit_results(
             if missing
         ]
         errors += [
-            Issue.model_construct(
+            dict(
                 code="required_input_missing",
                 field=f.code,
                 zh=f"必填数据“{f.name_zh}”为空；请填写",
@@ -159,22 +149,18 @@ def unit_results(
         ]
         kind = cohort.application_kind[i]
         out.append(
-            UnitResult.model_construct(
+            dict(
                 unit=cohort.unit_ids[i],
                 name=cohort.unit_names[i],
                 group=cohort.groups[i],
                 type=cohort.types[i],
                 stage=cohort.stages[i],
-                application=Application.model_construct(
-                    kind=cast(Literal["change", "enter"], kind), type=cohort.application_type[i]
-                )
-                if kind
-                else None,
+                application=dict(kind=kind, type=cohort.application_type[i]) if kind else None,
                 is_municipality=bool(cohort.municipality[i]),
                 errors=errors,
                 evaluations=[table.evaluation(i) for table in tables],
-                decision=DecisionResult.model_construct(
-                    outcome=cast(Outcome, str(d.outcome[i])),
+                decision=dict(
+                    outcome=str(d.outcome[i]),
                     from_type=cohort.types[i],
                     from_stage=cohort.stages[i],
                     to_type=str(d.to_type[i]),
@@ -189,12 +175,12 @@ def unit_results(
     return out
 
 
-def _cap(rubric: Rubric, d: Decisions, i: int) -> CapInfo | None:
+def _cap(rubric: Rubric, d: Decisions, i: int) -> dict[str, Any] | None:
     to_type = str(d.to_type[i])
     cap_type = str(d.cap_from[i]) or to_type
     if cap_type not in rubric.type_order or d.outcome[i] in ("incomplete", "none"):
         return None
-    return CapInfo.model_construct(
+    return dict(
         type=cap_type,
         cap=rubric.type(cap_type).cap,
         policy=rubric.spec.decision.cap_policy,

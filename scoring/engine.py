@@ -47,25 +47,29 @@ def score_cohort(rubric: Rubric, cohort: CohortData) -> CohortResult:
     }
     decisions = decide(rubric, cohort, evaluations)
     units = unit_results(rubric, cohort, evaluations, decisions, unreported, fields)
-    return CohortResult(
-        rubric=RubricRef(id=rubric.id, version=rubric.version, sha256=rubric.sha256),
-        year=cohort.year,
-        inputs_sha256=inputs_sha256(cohort),
-        units=units,
-        caps=_caps(rubric, decisions),
-        treatments=[
-            TreatmentResult(
-                type=t,
-                indicator=code,
-                skew=round(r.skew, 6),
-                kurtosis=round(r.kurtosis, 6),
-                steps=r.steps,
-                winsorised=r.winsorised,
-                log=r.log,
-            )
-            for t in rubric.type_order
-            for code, r in evaluations[t].treatments.items()
-        ],
+    # One validation of the whole document: pydantic-core builds every nested object in
+    # compiled code, which is what keeps thousands of units fast.
+    return CohortResult.model_validate(
+        {
+            "rubric": RubricRef(id=rubric.id, version=rubric.version, sha256=rubric.sha256),
+            "year": cohort.year,
+            "inputs_sha256": inputs_sha256(cohort),
+            "units": units,
+            "caps": _caps(rubric, decisions),
+            "treatments": [
+                TreatmentResult(
+                    type=t,
+                    indicator=code,
+                    skew=round(r.skew, 6),
+                    kurtosis=round(r.kurtosis, 6),
+                    steps=r.steps,
+                    winsorised=r.winsorised,
+                    log=r.log,
+                )
+                for t in rubric.type_order
+                for code, r in evaluations[t].treatments.items()
+            ],
+        }
     )
 
 
