@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from pathlib import Path
 
 from app.intake.cells import RawWorkbook
@@ -17,7 +18,7 @@ from app.intake.spec import META_NAMES, TEMPLATE_VERSION, build_spec
 from app.intake.values import ValueProblem, cell_text
 from app.intake.zipguard import check_zip
 from app.masterdata import get_province
-from scoring.rubric import Rubric, RubricError, load_shipped
+from scoring.rubric import Rubric, RubricError, load_shipped, shipped_path
 
 _REFUSED_KINDS = {
     FileKind.EMPTY: "file.empty",
@@ -71,10 +72,18 @@ def _meta(book: RawWorkbook) -> dict[str, str]:
     return values
 
 
+@lru_cache(maxsize=32)
+def _load_cached(ref: str, root: Path, mtime_ns: int) -> Rubric:
+    # mtime in the key: a rubric file replaced on disk is loaded afresh (published rubrics
+    # are immutable, but a development checkout is not)
+    return load_shipped(ref, root=root)
+
+
 def _rubric(meta: dict[str, str], rubric_root: Path) -> Rubric:
     ref = f"{meta['meta_rubric_id']}@{meta['meta_rubric_version']}"
     try:
-        return load_shipped(ref, root=rubric_root)
+        mtime = shipped_path(ref, root=rubric_root).stat().st_mtime_ns
+        return _load_cached(ref, rubric_root, mtime)
     except (RubricError, OSError, ValueError) as exc:
         raise IntakeRefused(problem("template.unknown_rubric", rubric=ref[:80])) from exc
 

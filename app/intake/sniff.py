@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from enum import StrEnum
 
 _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -56,7 +57,7 @@ def _sniff_zip(data: bytes) -> FileKind:
                     if mimetype == _ODS_MIMETYPE:
                         return FileKind.ODS
                 return FileKind.OTHER_ZIP
-    except (zipfile.BadZipFile, ValueError, NotImplementedError, EOFError, OSError):
+    except (zipfile.BadZipFile, zlib.error, ValueError, NotImplementedError, EOFError, OSError):
         return FileKind.BROKEN_ZIP
     if "[Content_Types].xml" in names and any(
         n.startswith("xl/") and n.endswith(".xml") for n in names

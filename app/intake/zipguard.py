@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 
 from app.intake.limits import IntakeLimits
@@ -122,6 +123,7 @@ def check_zip(data: bytes, limits: IntakeLimits) -> None:
                 raise
             except (
                 zipfile.BadZipFile,
+                zlib.error,
                 EOFError,
                 OSError,
                 NotImplementedError,

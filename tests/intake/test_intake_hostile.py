@@ -95,10 +95,10 @@ def docx_like() -> bytes:
     return zip_bytes({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w/>"})
 
 
-def unknown_rubric() -> bytes:
+def unknown_rubric(rubric_id: str = "no-such-rubric") -> bytes:
     wb = openpyxl.load_workbook(io.BytesIO(template()))
     sheet, ref = next(iter(wb.defined_names["meta_rubric_id"].destinations))
-    wb[sheet][ref.replace("$", "")] = "no-such-rubric"
+    wb[sheet][ref.replace("$", "")] = rubric_id
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -132,6 +132,10 @@ CORPUS: dict[str, tuple[Callable[[], bytes], str]] = {
     "declares A1:A1, holds 25k rows": (declared_a1_many_rows, "sheet.too_many_rows"),
     "wrong workbook": (plain_workbook, "template.not_ours"),
     "unknown rubric": (unknown_rubric, "template.unknown_rubric"),
+    "rubric id with a path": (
+        lambda: unknown_rubric("../../../etc/passwd"),
+        "template.unknown_rubric",
+    ),
 }
 
 
