@@ -142,3 +142,20 @@ def test_v2_adds_a_public_service_pillar_with_weights_summing_to_one() -> None:
         "public_service_cities",
         "national_service_outlets",
     }
+
+
+def test_paths_inside_tagged_tables_name_the_file_keys() -> None:
+    text = V1.read_text(encoding="utf-8")
+    # First leading indicator: goalposts without 'upper'; first derived: unknown key.
+    text = text.replace(
+        'normalise = { method = "goalposts", lower = 0, upper = 40 }',
+        'normalise = { method = "goalposts", lower = 0 }',
+        1,
+    )
+    text = text.replace("scale = 100\n", "scale = 100\nscael = 2\n", 1)
+    text = text.replace('normalise = { method = "rank" }', 'normalise = { method = "rnk" }', 1)
+    problems = _problems(text)
+    assert "types.leading.pillars[0].indicators[0].normalise.upper" in problems
+    assert "derived[0].scael" in problems
+    zh, en = problems["types.leading.pillars[0].indicators[1].normalise"]
+    assert "goalposts" in en and "类别无效" in zh
