@@ -328,15 +328,23 @@ def problem(
     value: Any = None,
     **details: Any,
 ) -> Problem:
-    """Build a `Problem` from the catalogue; ``details`` fill the message templates."""
+    """Build a `Problem` from the catalogue; ``details`` fill the message templates.
+
+    A detail given as a ``(zh, en)`` tuple fills each message with its own language.
+    """
     severity, zh, en, _ = _CATALOGUE[code]
     shown = None if value is None else str(value)
-    fill = {"value": shown, "field": field, **details}
+    fill_zh: dict[str, Any] = {"value": shown, "field": field, **details}
+    fill_en = dict(fill_zh)
+    # A (zh, en) pair gives each message the name in its own language.
+    for key, detail in details.items():
+        if isinstance(detail, tuple) and len(detail) == 2:
+            fill_zh[key], fill_en[key] = detail
     return Problem(
         code=code,
         severity=severity,
-        message_zh=zh.format(**fill),
-        message_en=en.format(**fill),
+        message_zh=zh.format(**fill_zh),
+        message_en=en.format(**fill_en),
         sheet=sheet,
         cell=cell,
         field=field,

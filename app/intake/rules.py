@@ -92,9 +92,9 @@ class Checker:
             )
         )
 
-    def _label(self, field: str) -> str:
+    def _label(self, field: str) -> tuple[str, str]:
         spec = self.labels.get(field)
-        return f"{spec.label_zh} {spec.label_en}" if spec else field
+        return (spec.label_zh, spec.label_en) if spec else (field, field)
 
     def cell(self, code: str, *, expected: bool = True) -> RawCell | None:
         raw = self.book.names.get(code)
@@ -108,7 +108,7 @@ class Checker:
         raw = self.cell(f.code)
         if raw is None:
             return None
-        label = f.label_zh if f.label_zh == f.label_en else f"{f.label_zh} {f.label_en}"
+        label = (f.label_zh, f.label_en)
         try:
             value = self._parse(f, raw)
         except ValueProblem as exc:

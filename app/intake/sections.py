@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.intake.rules import JUMP_FACTOR, Checker, resolve_unit_name
-from app.intake.spec import FieldSpec
+from app.intake.spec import TASK_STATUS_LABELS, FieldSpec
 from app.intake.values import ValueProblem, cell_text, parse_integer, parse_number
 from app.masterdata import squeeze
 
@@ -96,7 +96,13 @@ def _cities(checker: Checker) -> dict[str, Any]:
                     raise ValueProblem("value.bad_choice", choices="是 / 否")
                 demo = text is not None and lookup[squeeze(text)]
             except ValueProblem as exc:
-                checker.add(exc.code, city.demo_code, demo_cell, label=city.name_zh, **exc.details)
+                checker.add(
+                    exc.code,
+                    city.demo_code,
+                    demo_cell,
+                    label=(city.name_zh, city.name_zh),
+                    **exc.details,
+                )
         year_cell = checker.cell(city.year_code)
         designated = None
         if year_cell is not None:
@@ -108,13 +114,15 @@ def _cities(checker: Checker) -> dict[str, Any]:
                 checker.add("value.bad_year", city.year_code, year_cell)
                 designated = None
         if demo and designated is None and year_cell is not None and year_cell.kind == "empty":
-            checker.add("city.year_missing", city.year_code, year_cell, label=city.name_zh)
+            checker.add(
+                "city.year_missing", city.year_code, year_cell, label=(city.name_zh, city.name_zh)
+            )
         if demo and designated is not None and designated > checker.spec.year:
             checker.add(
                 "city.year_late",
                 city.year_code,
                 year_cell,
-                label=city.name_zh,
+                label=(city.name_zh, city.name_zh),
                 year=checker.spec.year,
             )
         if name:
@@ -194,14 +202,14 @@ def _tasks(
     flagged = [k for k, v in flags.items() if v]
     # Without a declared type only the tasks every unit must do are known to be must-do.
     must = {t.code: t.must_do for t in rubric.tasks_for(unit_type or "none", flagged)}
-    names = {t.code: f"{t.code} {t.name_zh}" for t in rubric.spec.tasks}
+    names = {t.code: (f"{t.code} {t.name_zh}", f"{t.code} {t.name_en}") for t in rubric.spec.tasks}
     out: dict[str, dict[str, Any]] = {}
     for code in checker.spec.tasks:
         required = must.get(code, False)
         raw = checker.cell(code, expected=required)
         if raw is None:
             continue
-        status_spec = FieldSpec(code, names[code], names[code], "choice", False)
+        status_spec = FieldSpec(code, *names[code], "choice", False)
         status = checker.read(status_spec)
         evidence_raw = checker.cell(f"{code}_evidence", expected=False)
         try:
@@ -214,7 +222,11 @@ def _tasks(
         if status in ("done", "partial") and not evidence:
             where = evidence_raw or raw
             checker.add(
-                "task.no_evidence", f"{code}_evidence", where, label=names[code], status=status
+                "task.no_evidence",
+                f"{code}_evidence",
+                where,
+                label=names[code],
+                status=(TASK_STATUS_LABELS[status], status),
             )
         out[code] = {"status": status, "evidence": evidence, "must_do": required}
     return out
