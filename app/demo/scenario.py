@@ -5,15 +5,16 @@ every other membership, application and level below is a SYNTHETIC choice, made 
 2020 acceptance evaluation under ``strong-province@1`` shows every kind of outcome:
 
 - passes in all three types;
-- reclassifications: Shandong (leading, creation figures too low for leading) and Sichuan
-  (leading, half of its cities are demonstration cities, leading needs 60 %) to supporting;
-  Henan (supporting, 4 of 17 cities, supporting needs 40 %) to characteristic;
-- an exit: Gansu (characteristic, one demonstration city, characteristic needs 2);
-- entry applications from outside the programme: Beijing and Shanghai to leading (admitted),
-  Chongqing to supporting;
+- reclassifications: Shandong (leading; its creation figures are too low for leading) and
+  Sichuan (leading; half of its cities are demonstration cities, leading needs 60 %) to
+  supporting; Henan (supporting; 4 of 17 cities, supporting needs 40 %) and Hubei
+  (supporting; its published PCT applications fell from 2018 to 2022) to characteristic;
+- an exit: Gansu (characteristic; one demonstration city, characteristic needs two);
+- entry applications from outside the programme: Beijing and Shanghai to leading (admitted:
+  three leading incumbents pass, so two places are free), Chongqing to supporting;
 - a cap conflict: eight qualifiers for supporting's seven places (five incumbents, Shandong,
-  Sichuan, Chongqing). Incumbents come first, then newcomers by score, so the lowest newcomer
-  falls to characteristic.
+  Sichuan, Chongqing). Incumbents come first, then newcomers by score, so Chongqing, the
+  lowest newcomer, falls to characteristic, where it is admitted.
 
 2021 shows the programme after those proposals were confirmed (``Profile.type_2021``).
 Levels were tuned against the engine's results, never the rubric (``tests/demo``).

@@ -1,0 +1,126 @@
+"""Loading the demo through the submissions service, and `ipeval run`'s first start.
+
+Both run on SQLite and PostgreSQL against a fresh database that really commits (each upload
+is its own transaction). One year (2020, the acceptance evaluation) keeps them short; the
+in-process intake reader is used (see ``conftest``).
+"""
+
+from __future__ import annotations
+
+import stat
+
+import pytest
+from sqlmodel import Session, col, func, select
+from typer.testing import CliRunner
+
+from app.audit.models import AuditEvent
+from app.auth.models import ApiToken
+from app.cli.main import cli
+from app.core.database import unit_of_work
+from app.demo import first_start
+from app.demo import service as demo_service
+from app.evaluations.models import CohortRun, Evaluation, RunStatus
+from app.submissions.models import Submission
+
+pytestmark = pytest.mark.slow
+
+
+def _count(engine, model, *where) -> int:
+    with Session(engine) as session:
+        return int(session.exec(select(func.count()).select_from(model).where(*where)).one())
+
+
+def _decisions(engine, year: int) -> dict[str, tuple[str, str | None]]:
+    with Session(engine) as session:
+        run = session.exec(
+            select(CohortRun).where(CohortRun.year == year, CohortRun.status == RunStatus.current)
+        ).one()
+        rows = session.exec(select(Evaluation).where(Evaluation.run_id == run.id)).all()
+        return {r.province_code: (r.decision, r.target_type) for r in rows}
+
+
+@pytest.fixture
+def demo_db(fresh_engine, tmp_path, in_process_intake):
+    engine, settings = fresh_engine
+    return engine, settings.model_copy(update={"data_dir": tmp_path})
+
+
+def test_first_start_loads_once_and_issues_tokens_once(demo_db):
+    engine, settings = demo_db
+    loads: list[tuple[int, ...]] = []
+
+    def loader(*args, **kwargs):
+        loads.append(tuple(kwargs["years"]))
+        return demo_service.load(*args, **kwargs)
+
+    first = first_start.prepare(engine, settings, demo_years=(2020,), loader=loader)
+    assert loads == [(2020,)]
+    assert "strong-province@1" in first.published  # and any later shipped versions
+    assert first.demo is not None and first.demo.created == 32
+    assert sorted((t.role, t.province_code) for t in first.tokens) == [
+        ("admin", None),
+        ("evaluator", None),
+        ("province", "320000"),
+    ]
+    path = first_start.token_file(settings)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    text = path.read_text(encoding="utf-8")
+    assert all(t.token in text for t in first.tokens)
+    assert "http://127.0.0.1:8000/docs" in text and "curl -H" in text
+
+    # the designed 2020 outcomes, as the service stored them
+    d = _decisions(engine, 2020)
+    assert len(d) == 32
+    assert d["320000"] == ("pass", "leading")
+    assert d["370000"] == ("reclassify", "supporting")
+    assert d["620000"] == ("exit", "none")
+    assert d["110000"] == ("admit", "leading")
+    assert d["500000"] == ("admit", "characteristic")  # bumped from supporting by the cap
+
+    runs, submissions = _count(engine, CohortRun), _count(engine, Submission)
+    tokens = _count(engine, ApiToken)
+    second = first_start.prepare(engine, settings, demo_years=(2020,), loader=loader)
+    assert loads == [(2020,)]  # not loaded again
+    assert second.demo is None and second.demo_skipped == "already loaded"
+    assert second.tokens == [] and second.published == []
+    assert (_count(engine, CohortRun), _count(engine, Submission)) == (runs, submissions)
+    assert _count(engine, ApiToken) == tokens
+    assert path.read_text(encoding="utf-8") == text
+    shown = first_start.describe(second, "http://127.0.0.1:8000")
+    assert str(path) in shown and first.tokens[0].token in shown
+
+    # the loader's own token was revoked as soon as loading ended
+    with Session(engine) as session:
+        loader_token = session.exec(
+            select(ApiToken).where(ApiToken.label == demo_service.LOADER_LABEL)
+        ).one()
+        assert loader_token.revoked_at is not None
+
+
+def test_loading_again_stores_nothing_and_reset_clears_the_years(demo_db):
+    engine, settings = demo_db
+    first = demo_service.load(engine, settings, years=(2020,))
+    assert (first.created, first.unchanged) == (32, 0)
+    again = demo_service.load(engine, settings, years=(2020,))
+    assert (again.created, again.unchanged) == (0, 32)
+    assert _count(engine, Submission) == 32
+    assert again.runs == first.runs  # identical files: no re-scoring either
+    assert _count(engine, AuditEvent, col(AuditEvent.action) == demo_service.LOADED_ACTION) == 2
+
+    with unit_of_work(engine) as session:
+        assert demo_service.reset(session, [2020]) == 32
+    assert _count(engine, Submission) == 0
+    assert _count(engine, Evaluation) == 0
+
+
+def test_cli_refuses_years_outside_the_table():
+    result = CliRunner().invoke(cli, ["demo", "--years", "2018-2019"])
+    assert result.exit_code == 2
+    assert "2019-2021" in result.output
+
+
+def test_parse_years():
+    assert demo_service.parse_years("2019-2021") == (2019, 2020, 2021)
+    assert demo_service.parse_years("2021,2019") == (2019, 2021)
+    with pytest.raises(ValueError, match="cannot read years"):
+        demo_service.parse_years("twenty")
