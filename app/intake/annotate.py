@@ -17,11 +17,12 @@ def annotate_workbook(
     """An .xlsx copy of ``data`` with problem cells highlighted and commented in both
     languages, and a summary sheet listing every problem first.
 
-    Only .xlsx/.xlsm can be annotated in place; for .xls, .ods or an unreadable file the
-    copy holds the summary sheet alone. The work runs in the isolated child, like reading.
+    .xlsx/.xlsm are annotated in place; .xls and .ods (which openpyxl cannot write) become
+    an .xlsx holding their cell values, annotated the same way; an unreadable file gets the
+    summary sheet alone. The work runs in the isolated child, like reading.
     """
     limits = limits or IntakeLimits()
-    in_place = report.status != "unreadable" and report.file_kind == "xlsx"
+    in_place = report.status != "unreadable" and report.file_kind in ("xlsx", "xls", "ods")
     body = report.model_dump_json().encode("utf-8")
     payload = len(body).to_bytes(8, "big") + body + (data if in_place else b"")
     try:

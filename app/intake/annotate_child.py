@@ -1,4 +1,4 @@
-"""Building the annotated copy; runs inside the isolated child (openpyxl only)."""
+"""Building the annotated copy; runs inside the isolated child (openpyxl, calamine)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,26 @@ _HEADERS = (
 )
 
 
+def _values_copy(data: bytes) -> Any:
+    """An .xlsx holding the cell values of an .xls or .ods, sheet by sheet and cell by cell.
+
+    openpyxl cannot write those formats; python-calamine reads their values quickly, and
+    for a copy meant for the eye its blank error cells do no harm: every problem cell is
+    marked and commented below.
+    """
+    import python_calamine
+    from openpyxl import Workbook
+
+    source = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name in source.sheet_names:
+        ws = wb.create_sheet(name[:31])
+        for row in source.get_sheet_by_name(name).to_python(skip_empty_area=False):
+            ws.append([None if value == "" else value for value in row])
+    return wb
+
+
 def annotate_in_child(data: bytes, report: dict[str, Any]) -> bytes:
     """Build the annotated workbook (runs inside the child process)."""
     from openpyxl import Workbook, load_workbook
@@ -27,8 +47,12 @@ def annotate_in_child(data: bytes, report: dict[str, Any]) -> bytes:
     from openpyxl.styles import Font, PatternFill
 
     problems = report["problems"]
-    wb = load_workbook(io.BytesIO(data), keep_vba=False, keep_links=False) if data else Workbook()
-    if not data:
+    if data and report["file_kind"] == "xlsx":
+        wb = load_workbook(io.BytesIO(data), keep_vba=False, keep_links=False)
+    elif data:
+        wb = _values_copy(data)
+    else:
+        wb = Workbook()
         wb.remove(wb.active)
     by_cell: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for p in problems:

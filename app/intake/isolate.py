@@ -19,14 +19,18 @@ import json
 import multiprocessing
 import time
 
-from app.intake import worker
+# The readers' libraries are imported here, in the parent, so that forked children find
+# them loaded instead of importing them for every file.
+import defusedxml.ElementTree  # noqa: F401
+import openpyxl  # noqa: F401
+import python_calamine  # noqa: F401
+import xlrd  # noqa: F401
+
+from app.intake import annotate_child, readers, readers_ods, worker  # noqa: F401
 from app.intake.cells import RawWorkbook
 from app.intake.limits import IntakeLimits
 from app.intake.problems import IntakeRefused, problem
 from app.intake.sniff import FileKind
-
-# Imported here, in the parent, so that forked children find them loaded.
-from app.intake import annotate_child, readers, readers_ods  # noqa: F401  isort: skip
 
 _CONTEXT = multiprocessing.get_context("fork")
 

@@ -41,6 +41,10 @@ def test_problems_are_located_in_resaved_files(convert: Convert, target: str) ->
     found = {(p.code, p.sheet, p.cell) for p in report.problems}
     assert ("value.error_cell", "指标数据 Indicators", "E7") in found
     assert ("value.not_number", "指标数据 Indicators", "E6") in found
-    # .xls/.ods cannot be annotated in place: the copy is the summary sheet alone.
+    # .xls/.ods become an .xlsx copy of their values, problem cells marked and commented.
     copy = openpyxl.load_workbook(io.BytesIO(annotate_workbook(data, report)))
-    assert copy.sheetnames == ["问题汇总 Problems"]
+    assert copy.sheetnames[0] == "问题汇总 Problems"
+    assert "指标数据 Indicators" in copy.sheetnames
+    marked = copy["指标数据 Indicators"]["E6"]
+    assert marked.value == "很多"
+    assert "应为数字" in marked.comment.text and "must be a number" in marked.comment.text
