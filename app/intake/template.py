@@ -125,7 +125,10 @@ def _validation(spec: FieldSpec) -> DataValidation | None:
         dv.errorStyle = "warning"  # pasted text numbers are still read and checked by intake
     else:
         return None
+    # Excel repairs (with a warning) a file whose validation title passes 32 characters or
+    # message 225, or whose list passes 255
     dv.errorTitle = label[:32]
+    dv.error = (dv.error or "")[:225]
     dv.showErrorMessage = True
     return dv
 

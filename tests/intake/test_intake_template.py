@@ -70,6 +70,15 @@ def test_choices_have_dropdowns(workbook: openpyxl.Workbook) -> None:
     assert statuses == {'"完成,部分完成,未开展,不适用"'}
 
 
+def test_validations_stay_within_excel_limits(workbook: openpyxl.Workbook) -> None:
+    # Beyond these Excel "repairs" the file on opening, which the clerk sees as a warning.
+    for ws in workbook.worksheets:
+        for dv in ws.data_validations.dataValidation:
+            assert len(dv.errorTitle or "") <= 32
+            assert len(dv.error or "") <= 225
+            assert len(dv.formula1 or "") <= 255
+
+
 def test_metadata_sheet_is_hidden_and_names_the_rubric(workbook: openpyxl.Workbook) -> None:
     names = destinations(workbook)
     meta = workbook["_meta"]
