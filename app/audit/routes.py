@@ -19,15 +19,15 @@ router = APIRouter(tags=["audit"])
 def list_audit_events(
     session: SessionDep,
     _admin: AdminUser,
-    action: str | None = None,
+    action: Annotated[str | None, Query(max_length=64)] = None,
     outcome: Annotated[str | None, Query(description="ok | denied")] = None,
-    actor_token_id: int | None = None,
-    object_type: str | None = None,
-    object_id: str | None = None,
+    actor_token_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+    object_type: Annotated[str | None, Query(max_length=32)] = None,
+    object_id: Annotated[str | None, Query(max_length=64)] = None,
     since: datetime | None = None,
     until: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> AuditPage:
     """Audit events, newest first, filtered and paged."""
     filters = AuditFilter(

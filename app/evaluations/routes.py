@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from app.auth.deps import AnyUser
 from app.deps import SessionDep
 from app.evaluations import service as evaluations_service
 from app.evaluations.models import EvaluationPublic
 from app.evaluations.service import ReviewState
+
+# Database ids are 32-bit on PostgreSQL: anything larger is a 422, never a driver error.
+RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 router = APIRouter(tags=["evaluations"])
 
@@ -41,7 +44,7 @@ def list_evaluations(
         ),
     ] = "year,unit_type,rank,province_code",
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[EvaluationRow]:
     """The cohort table of the current runs (a province sees only its own rows)."""
     rows = evaluations_service.list_evaluations(
@@ -64,7 +67,9 @@ def list_evaluations(
 
 
 @router.get("/evaluations/{evaluation_id}", response_model=EvaluationDetail)
-def get_evaluation(session: SessionDep, principal: AnyUser, evaluation_id: int) -> EvaluationDetail:
+def get_evaluation(
+    session: SessionDep, principal: AnyUser, evaluation_id: RowId
+) -> EvaluationDetail:
     """One evaluation: every node, indicator, gate, contribution and the reasons (zh/en)."""
     detail = evaluations_service.evaluation_detail(session, principal, evaluation_id)
     return EvaluationDetail.model_validate(detail)

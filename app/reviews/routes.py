@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Path
 
 from app.auth.deps import AnyUser, EvaluatorUser
 from app.deps import SessionDep
@@ -10,12 +12,15 @@ from app.reviews import service as reviews_service
 from app.reviews.models import ReviewPublic
 from app.reviews.service import ReviewCreate
 
+# Database ids are 32-bit on PostgreSQL: anything larger is a 422, never a driver error.
+RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+
 router = APIRouter(tags=["reviews"])
 
 
 @router.post("/evaluations/{evaluation_id}/review", status_code=201, response_model=ReviewPublic)
 def create_review(
-    session: SessionDep, principal: EvaluatorUser, evaluation_id: int, body: ReviewCreate
+    session: SessionDep, principal: EvaluatorUser, evaluation_id: RowId, body: ReviewCreate
 ) -> ReviewPublic:
     """Grade tasks, comment, and confirm or override (with a reason) the proposed decision."""
     review = reviews_service.create(session, principal, evaluation_id, body)
@@ -23,7 +28,9 @@ def create_review(
 
 
 @router.get("/evaluations/{evaluation_id}/reviews", response_model=list[ReviewPublic])
-def list_reviews(session: SessionDep, principal: AnyUser, evaluation_id: int) -> list[ReviewPublic]:
+def list_reviews(
+    session: SessionDep, principal: AnyUser, evaluation_id: RowId
+) -> list[ReviewPublic]:
     """Every review of the evaluation's province and year, newest first."""
     rows = reviews_service.list_for_evaluation(session, principal, evaluation_id)
     return [ReviewPublic.model_validate(r, from_attributes=True) for r in rows]

@@ -16,6 +16,9 @@ from app.submissions.models import SubmissionPublic
 from app.submissions.service import DryRunResult, UploadResult
 from app.submissions.upload import OPENAPI_BODY, receive_workbook
 
+# Database ids are 32-bit on PostgreSQL: anything larger is a 422, never a driver error.
+RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+
 router = APIRouter(tags=["submissions"])
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -101,14 +104,16 @@ def get_annotated_workbook(settings: SettingsDep, principal: AnyUser, key: str) 
 
 
 @router.get("/submissions/{submission_id}", response_model=SubmissionDetail)
-def get_submission(session: SessionDep, principal: AnyUser, submission_id: int) -> SubmissionDetail:
+def get_submission(
+    session: SessionDep, principal: AnyUser, submission_id: RowId
+) -> SubmissionDetail:
     """One submission version with its intake report and the values read from it."""
     row = submissions_service.get(session, principal, submission_id)
     return SubmissionDetail.model_validate(row, from_attributes=True)
 
 
 @router.get("/submissions/{submission_id}/file", response_class=Response)
-def get_submission_file(session: SessionDep, principal: AnyUser, submission_id: int) -> Response:
+def get_submission_file(session: SessionDep, principal: AnyUser, submission_id: RowId) -> Response:
     """The original bytes of the uploaded workbook."""
     row = submissions_service.get(session, principal, submission_id)
     kind = str(row.report.get("file_kind", "xlsx"))
@@ -118,7 +123,7 @@ def get_submission_file(session: SessionDep, principal: AnyUser, submission_id: 
 
 @router.get("/submissions/{submission_id}/report")
 def get_submission_report(
-    session: SessionDep, principal: AnyUser, submission_id: int
+    session: SessionDep, principal: AnyUser, submission_id: RowId
 ) -> dict[str, Any]:
     """The intake report of a submission (JSON)."""
     return dict(submissions_service.get(session, principal, submission_id).report)
@@ -126,7 +131,7 @@ def get_submission_report(
 
 @router.get("/submissions/{submission_id}/report.xlsx", response_class=Response)
 def get_submission_report_xlsx(
-    session: SessionDep, principal: AnyUser, submission_id: int
+    session: SessionDep, principal: AnyUser, submission_id: RowId
 ) -> Response:
     """The submitted workbook annotated with its intake report."""
     data = submissions_service.annotated_report(session, principal, submission_id)

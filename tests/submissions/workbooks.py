@@ -57,6 +57,8 @@ def values(
         "enforcement_strong_bureaus": 8,
         "ip_strong_enterprises": 400,
     }
+    if unit.is_municipality:
+        out.update(municipal_districts=16, demo_districts=11)
     cities = cities_of(unit.code) if not unit.is_municipality else []
     for i in range(round(len(cities) * demo_share)):
         out[f"city_{i + 1:02d}_demo"] = "是"
@@ -68,5 +70,7 @@ def values(
     return {k: v for k, v in out.items() if v is not ...}
 
 
+@cache
 def workbook(province: str, year: int, **kwargs: Any) -> bytes:
+    """A filled-in workbook (cached: building one costs a template round trip)."""
     return fill(template(province, year), values(province, year, **kwargs))
