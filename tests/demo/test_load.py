@@ -45,7 +45,7 @@ def demo_db(fresh_engine, tmp_path, in_process_intake):
     return engine, settings.model_copy(update={"data_dir": tmp_path})
 
 
-def test_first_start_loads_once_and_issues_tokens_once(demo_db):
+def test_first_start_loads_once_issues_tokens_once_and_reloads_nothing(demo_db):
     engine, settings = demo_db
     loads: list[tuple[int, ...]] = []
 
@@ -96,21 +96,18 @@ def test_first_start_loads_once_and_issues_tokens_once(demo_db):
         ).one()
         assert loader_token.revoked_at is not None
 
-
-def test_loading_again_stores_nothing_and_reset_clears_the_years(demo_db):
-    engine, settings = demo_db
-    first = demo_service.load(engine, settings, years=(2020,))
-    assert (first.created, first.unchanged) == (32, 0)
+    # `ipeval demo` again: identical files, so nothing is stored and nothing re-scored
     again = demo_service.load(engine, settings, years=(2020,))
     assert (again.created, again.unchanged) == (0, 32)
-    assert _count(engine, Submission) == 32
-    assert again.runs == first.runs  # identical files: no re-scoring either
+    assert again.runs == first.demo.runs
+    assert (_count(engine, CohortRun), _count(engine, Submission)) == (runs, submissions)
     assert _count(engine, AuditEvent, col(AuditEvent.action) == demo_service.LOADED_ACTION) == 2
 
+    # --reset clears the year's submissions and results (the audit log keeps its events)
     with unit_of_work(engine) as session:
         assert demo_service.reset(session, [2020]) == 32
-    assert _count(engine, Submission) == 0
-    assert _count(engine, Evaluation) == 0
+    assert _count(engine, Submission) == 0 and _count(engine, Evaluation) == 0
+    assert _count(engine, AuditEvent, col(AuditEvent.action) == demo_service.RESET_ACTION) == 1
 
 
 def test_cli_refuses_years_outside_the_table():
