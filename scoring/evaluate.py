@@ -197,9 +197,9 @@ def _gate(
     passed = passed | (basis == "exempt")
     return GateEvaluation(
         gate,
-        tuple(str(n) for n in names),
+        tuple(names.astype(str).tolist()),
         np.asarray(value, dtype=np.float64),
         limit,
         np.asarray(passed, dtype=bool),
-        tuple(str(b) for b in basis),
+        tuple(basis.astype(str).tolist()),
     )

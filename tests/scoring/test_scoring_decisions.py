@@ -45,8 +45,11 @@ def test_individual_decisions() -> None:
         unit("h_reject", "none", 40, 7, app="enter:supporting"),
         # outside, no application: no decision
         unit("i_outside", "none", 99, 9),
+        # applied to change to leading but 65 < 80; its own type: 7 >= 2 cities, 65 >= 60
+        unit("j_apply_fails", "characteristic", 65, 7, app="change:leading"),
     ]
-    got = _decisions(score_cohort(rubric, cohort(rubric, rows)))
+    result = score_cohort(rubric, cohort(rubric, rows))
+    got = _decisions(result)
     assert got == {
         "a_pass": ("pass", "leading", "demonstration"),
         "b_down1": ("reclassify", "supporting", "pilot"),
@@ -57,7 +60,15 @@ def test_individual_decisions() -> None:
         "g_enter_down": ("admit", "supporting", "pilot"),
         "h_reject": ("reject", "none", "none"),
         "i_outside": ("none", "none", "none"),
+        "j_apply_fails": ("pass", "characteristic", "demonstration"),
     }
+    j = _unit(result, "j_apply_fails")
+    assert [s.en for s in j.decision.reasons] == [
+        "applied to change to leading",
+        "as leading: gates met, score 65.0 < 80",
+        "as characteristic: gates met, score 65.0 ≥ 60",
+        "→ pass: stage pilot → demonstration",
+    ]
 
 
 def test_gate_values_and_reason_path() -> None:
