@@ -21,14 +21,8 @@ import numpy.typing as npt
 from scipy.stats import rankdata
 
 from scoring.rubric.schema import (
-    Goalposts,
-    Growth,
-    MinMax,
     Normalisation,
-    Rank,
     Target,
-    Threshold,
-    ZScore,
 )
 
 FloatArray = npt.NDArray[np.float64]
@@ -127,25 +121,6 @@ def growth(g: FloatArray, goal: ArrayLike, higher: Higher) -> FloatArray:
     g = np.asarray(g, dtype=np.float64)
     share = np.where(higher, g, -g) / goal
     return np.asarray(100.0 * np.clip(share, 0.0, 1.0), dtype=np.float64)
-
-
-def normalise(x: FloatArray, method: Normalisation, higher: bool) -> FloatArray:
-    """Dispatch one rubric normalisation over values of shape ``(..., units)``."""
-    if isinstance(method, Goalposts):
-        return goalposts(x, method.lower, method.upper, higher)
-    if isinstance(method, Target):
-        return target(x, method.target, higher, method.cap)
-    if isinstance(method, MinMax):
-        return minmax(x, higher)
-    if isinstance(method, ZScore):
-        return zscore(x, higher, method.centre, method.spread)
-    if isinstance(method, Rank):
-        return rank(x, higher)
-    if isinstance(method, Threshold):
-        return threshold(x, method.threshold, higher)
-    if isinstance(method, Growth):
-        return growth(x, method.target, higher)
-    raise TypeError(f"unknown normalisation {method!r}")  # pragma: no cover - schema forbids
 
 
 def normalise_columns(

@@ -250,3 +250,26 @@ def test_ratio_share_and_growth() -> None:
     assert_allclose(growth(np.array([15.0, 3.0]), np.array([10.0, 0.0])), [50.0, NAN])
     # annualised over 4 years: 100 * ((16 / 1) ** (1/4) - 1) = 100 * (2 - 1) = 100 %
     assert_allclose(growth(np.array([16.0]), np.array([1.0]), np.array([4.0])), [100.0])
+
+
+def test_normalise_columns_groups_methods_and_keeps_each_columns_parameters() -> None:
+    from scoring.rubric.schema import Goalposts, Normalisation, Rank, Target, ZScore
+
+    x = np.array([[10.0, 2.0, 2.0, 1.0], [30.0, 4.0, 6.0, 2.0], [20.0, 8.0, 4.0, 3.0]])
+    methods: list[Normalisation] = [
+        Goalposts(method="goalposts", lower=0, upper=40),
+        ZScore(method="zscore"),
+        Target(method="target", target=4),
+        Rank(method="rank"),
+    ]
+    out = norm.normalise_columns(x, methods, [True, False, True, False])
+    # goalposts 10/40, 30/40, 20/40
+    assert_allclose(out[:, 0], [25, 75, 50])
+    # zscore lower-is-better on 2, 4, 8: mean 14/3, sd sqrt(((−8/3)² + (−2/3)² + (10/3)²)/3)
+    #   = sqrt((64 + 4 + 100) / 27) = sqrt(6.2222) = 2.494438; z = −1.069045, −0.267261,
+    #   1.336306; negated and 50 + 10 z: 60.69045, 52.67261, 36.63694
+    assert_allclose(out[:, 1], [60.69045, 52.67261, 36.63694], rtol=1e-6)
+    # target 4, capped: 2/4, 6/4 -> 1, 4/4
+    assert_allclose(out[:, 2], [50, 100, 100])
+    # rank lower-is-better of 1, 2, 3: 1 - (0, 0.5, 1)
+    assert_allclose(out[:, 3], [100, 50, 0])
