@@ -13,7 +13,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from app.demo import sources
-from app.demo.scenario import DEMO_YEARS, MUNICIPAL_DISTRICTS, PROFILES, SEED, Profile, standing
+from app.demo.scenario import (
+    DEMO_YEARS,
+    MUNICIPAL_DISTRICTS,
+    PROFILES,
+    SEED,
+    Profile,
+    profile,
+    standing,
+)
 from app.intake.spec import (
     APPLICATION_LABELS,
     NO,
@@ -112,10 +120,6 @@ def triadic(p: Profile, year: int) -> tuple[int, str]:
 
 
 # --- the workbook, section by section
-
-
-def _label(value: str | None) -> str:
-    return "" if value is None else value
 
 
 def _basic(spec: TemplateSpec, p: Profile, year: int) -> Iterator[tuple[str, str, str]]:
@@ -240,7 +244,7 @@ def _tasks(spec: TemplateSpec, p: Profile, year: int) -> Iterator[tuple[str, str
 
 def unit_values(rubric: Rubric, province: Province, year: int) -> list[DemoValue]:
     """Every cell the demo fills in one submitter's workbook for ``year``."""
-    p = next(x for x in PROFILES if x.code == province.code)
+    p = profile(province.code)
     spec = build_spec(rubric, province=province, year=year)
     sections = (
         _basic(spec, p, year),

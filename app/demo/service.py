@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, delete, update
 from sqlmodel import Session, col, select
 
 from app.audit import service as audit_service
@@ -131,11 +131,7 @@ def reset(session: Session, years: Iterable[int]) -> int:
     session.execute(delete(CohortRun).where(col(CohortRun.year).in_(ys)))
     count = len(session.exec(select(Submission.id).where(col(Submission.year).in_(ys))).all())
     # Versions link to their predecessors: unlink first so the delete order never matters.
-    session.execute(
-        Submission.__table__.update()  # type: ignore[attr-defined]
-        .where(col(Submission.year).in_(ys))
-        .values(previous_id=None)
-    )
+    session.execute(update(Submission).where(col(Submission.year).in_(ys)).values(previous_id=None))
     session.execute(delete(Submission).where(col(Submission.year).in_(ys)))
     audit_service.record(
         session,
@@ -237,7 +233,7 @@ def in_threads(fn: Callable[[T], R], items: Sequence[T], workers: int) -> list[R
     thread, and a child forked from a ``ThreadPoolExecutor`` thread runs that module's exit
     hook, which joins the (absent) pool threads and makes the child exit with status 1.
     """
-    results: list[R | None] = [None] * len(items)
+    results: dict[int, R] = {}
     errors: list[BaseException] = []
     todo: queue.SimpleQueue[int] = queue.SimpleQueue()
     for i in range(len(items)):
@@ -261,7 +257,7 @@ def in_threads(fn: Callable[[T], R], items: Sequence[T], workers: int) -> list[R
         t.join()
     if errors:
         raise errors[0]
-    return [r for r in results if r is not None]
+    return [results[i] for i in range(len(items))]
 
 
 def _attempt(

@@ -121,3 +121,15 @@ def test_parse_years():
     assert demo_service.parse_years("2021,2019") == (2019, 2021)
     with pytest.raises(ValueError, match="cannot read years"):
         demo_service.parse_years("twenty")
+
+
+def test_in_threads_keeps_order_and_raises_the_first_error():
+    assert demo_service.in_threads(lambda x: x * x, [3, 1, 2], workers=2) == [9, 1, 4]
+
+    def fail_on_two(x: int) -> int:
+        if x == 2:
+            raise ValueError("two")
+        return x
+
+    with pytest.raises(ValueError, match="two"):
+        demo_service.in_threads(fail_on_two, [1, 2, 3], workers=2)
