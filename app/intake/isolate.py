@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import signal
 import time
+from multiprocessing.process import BaseProcess
 
 # The readers' libraries are imported here, in the parent, so that forked children find
 # them loaded instead of importing them for every file.
@@ -62,16 +64,28 @@ def run_child(op: str, payload: bytes, limits: IntakeLimits) -> bytes:
         answer = None  # the child died before answering
     finally:
         receiver.close()
-    child.join(max(0.0, deadline - time.monotonic()) + 1.0)
+    if answer is not None:
+        # The answer is complete: the child has nothing left to do but exit.
+        _reap(child, grace=1.0)
+        return answer
+    # No answer: the child died, or is still working past the deadline. Poll its state
+    # rather than trust one wait, which concurrent forks can end early.
+    while child.is_alive() and time.monotonic() < deadline:
+        child.join(min(0.1, max(0.0, deadline - time.monotonic())))
+    if child.is_alive():
+        _reap(child, grace=0.0)
+        raise IntakeRefused(problem("reader.timeout", seconds=limits.reader_timeout_seconds))
+    if child.exitcode in (-signal.SIGXCPU, -signal.SIGKILL):
+        raise IntakeRefused(problem("reader.timeout", seconds=limits.reader_timeout_seconds))
+    raise IntakeRefused(problem("reader.crashed", detail=f"exit {child.exitcode}"))
+
+
+def _reap(child: BaseProcess, *, grace: float) -> None:
+    """Wait up to ``grace`` seconds for ``child`` to exit, then kill it; never leave a zombie."""
+    child.join(grace)
     if child.is_alive():
         child.kill()
         child.join()
-        raise IntakeRefused(problem("reader.timeout", seconds=limits.reader_timeout_seconds))
-    if answer is not None and child.exitcode == 0:
-        return answer
-    if answer is None and time.monotonic() >= deadline:
-        raise IntakeRefused(problem("reader.timeout", seconds=limits.reader_timeout_seconds))
-    raise IntakeRefused(problem("reader.crashed", detail=f"exit {child.exitcode}"))
 
 
 def read_isolated(kind: FileKind, data: bytes, limits: IntakeLimits) -> RawWorkbook:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import faulthandler
 import gc
 import json
+import os
 import resource
 from multiprocessing.connection import Connection
 from typing import Any
@@ -83,9 +84,16 @@ def forked_entry(
     resource.setrlimit(resource.RLIMIT_AS, (budget, budget))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    status = 1
     try:
         conn.send_bytes(run_op(op, data))
+        status = 0
     except MemoryError:
         conn.send_bytes(json.dumps({"refusal": "reader.memory", "detail": "MemoryError"}).encode())
+        status = 0
     finally:
         conn.close()
+        # Leave now: the inherited interpreter state would otherwise run the parent's exit
+        # hooks here (atexit, joining a ThreadPoolExecutor's threads that do not exist in
+        # this process), which hangs or fails the child after it has answered.
+        os._exit(status)

@@ -263,3 +263,16 @@ def test_limits_are_frozen() -> None:
     assert replace(limits, max_rows=5).max_rows == 5
     with pytest.raises(AttributeError):
         limits.max_rows = 5  # type: ignore[misc]
+
+
+def test_concurrent_checks_from_threads_all_succeed() -> None:
+    # A web server checks uploads from worker threads; the forked children must not inherit
+    # the parent's exit hooks (a ThreadPoolExecutor's join) nor confuse each other's pipes.
+    from concurrent.futures import ThreadPoolExecutor
+
+    data = guangdong_filled()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(
+            pool.map(lambda _: check_workbook(data, rubric_root=RUBRICS).status, range(16))
+        )
+    assert statuses == ["valid"] * 16
