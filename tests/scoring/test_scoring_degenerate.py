@@ -133,3 +133,18 @@ def test_inputs_are_not_modified() -> None:
     score_cohort(V1, c)
     assert (before == c.values)[~(before != before)].all()
     assert not c.values.flags.writeable
+
+
+def test_garbage_collector_state_is_restored() -> None:
+    import gc
+
+    c = cohort(V1, v1_records(V1, 3, seed=4))
+    assert gc.isenabled()
+    score_cohort(V1, c)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        score_cohort(V1, c)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
