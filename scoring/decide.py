@@ -31,6 +31,10 @@ BoolArray = npt.NDArray[np.bool_]
 StrArray = npt.NDArray[np.str_]
 
 
+#: Outcomes that put a unit in a type, and so take one of its capped places.
+PLACED = ("pass", "reclassify", "admit")
+
+
 @dataclass(frozen=True, eq=False)
 class Decisions:
     """Decision arrays, one entry per unit.
@@ -160,7 +164,8 @@ def _apply_caps(
     cap_rank = np.zeros(units, dtype=np.int64)
     over_cap = np.zeros(units, dtype=bool)
     for k, t in enumerate(order):
-        members = np.flatnonzero(to_type == t)
+        # Units without a proposal (incomplete) hold no place until their data are corrected.
+        members = np.flatnonzero((to_type == t) & np.isin(outcome, PLACED))
         total = np.nan_to_num(evaluations[t].total[members], nan=-np.inf)
         incumbent = (types[members] == t) & in_programme[members]
         # lexsort sorts by the last key first: incumbents, then total (descending), then id.

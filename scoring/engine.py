@@ -15,7 +15,7 @@ import numpy.typing as npt
 
 from scoring.assemble import unit_results
 from scoring.data import CohortData
-from scoring.decide import Decisions, decide
+from scoring.decide import PLACED, Decisions, decide
 from scoring.derive import derive, unreported_must_do
 from scoring.evaluate import TypeEvaluation, evaluate_type
 from scoring.result import (
@@ -178,7 +178,7 @@ def _caps(rubric: Rubric, d: Decisions) -> list[CapSummary]:
     out = []
     for t in rubric.type_order:
         cap = rubric.type(t).cap
-        allocated = int(np.sum(d.to_type == t))
+        allocated = int(np.sum((d.to_type == t) & np.isin(d.outcome, PLACED)))
         out.append(
             CapSummary(
                 type=t,

@@ -198,3 +198,17 @@ def test_unreported_must_do_task_fails_the_gate_and_is_an_error() -> None:
     assert task_errors == ["annual_02"]
     gate = next(g for g in u.evaluations[2].gates if g.kind == "tasks_reported")
     assert (gate.value, gate.passed) == (1.0, False)
+
+
+def test_incomplete_units_take_no_capped_place() -> None:
+    rubric = mini_rubric(cap_c=1)
+    rows = [
+        unit("c0", "characteristic", None, 3),  # blocked: perf missing, impute = "error"
+        unit("c1", "characteristic", 70, 3),
+    ]
+    result = score_cohort(rubric, cohort(rubric, rows))
+    got = _decisions(result)
+    # c0 has no proposal and holds no place, so c1 fits the cap of 1
+    assert got["c0"] == ("incomplete", "characteristic", "pilot")
+    assert got["c1"] == ("pass", "characteristic", "demonstration")
+    assert {c.type: c.allocated for c in result.caps}["characteristic"] == 1
