@@ -50,8 +50,10 @@ class _TypeTable:
         self.scores = as_list(np.where(ev.scored[:, None], ev.scores[:, n:], np.nan))
         self.node_codes = ev.kernel.codes[n:]
         self.total = as_list(np.where(ev.scored, ev.total, np.nan))
-        self.status = np.where(
-            ev.screened_out, "screened_out", np.where(ev.blocked, "blocked", "scored")
+        self.status = np.select(
+            [ev.screened_out, ev.blocked, ~ev.scored],
+            ["screened_out", "blocked", "total_missing"],
+            "scored",
         ).tolist()
         self.gates_met = ev.gates_met.tolist()
         self.meets = ev.meets.tolist()

@@ -62,6 +62,11 @@ class ReasonWriter:
                 en=f"{head_en}blocked by missing data that may not be imputed ({fields}); "
                 "fill it in and re-score",
             )
+        if not ev.scored[i]:
+            return Sentence(
+                zh=f"{head_zh}缺失指标的权重过大，无法计算总分",
+                en=f"{head_en}too much of the weight is missing to compute a total",
+            )
         failed_zh, failed_en = [], []
         for g in ev.gates:
             if g.passed[i]:

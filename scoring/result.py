@@ -64,10 +64,15 @@ class GateResult(Out):
 
 
 class Evaluation(Out):
-    """A unit scored under one type."""
+    """A unit scored under one type.
+
+    ``status``: ``scored``; ``screened_out`` (too few indicators present); ``blocked`` (a
+    value that may not be imputed is missing); ``total_missing`` (missing children carry too
+    much of the total's weight). Only ``scored`` evaluations have a total and node scores.
+    """
 
     type: str
-    status: Literal["scored", "screened_out", "blocked"]
+    status: Literal["scored", "screened_out", "blocked", "total_missing"]
     scores: dict[str, float | None]
     indicators: list[IndicatorResult]
     gates: list[GateResult]

@@ -148,3 +148,19 @@ def test_garbage_collector_state_is_restored() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_total_missing_beyond_the_share_is_incomplete_and_explained() -> None:
+    fixed = fixed_rubric()
+    # leading: l_geo (weight 2) needs a or b; l_har (weight 1) needs c, d or g. With only g
+    # present, l_har = 25 (g 5/20) but l_geo is missing: 2/3 of the total's weight is
+    # missing > 0.5, so the total is missing (not zero) and the unit gets no decision.
+    row = fixed_row("q", "leading", [None, None, None, None, 5])
+    result = score_cohort(fixed, cohort(fixed, [row]))
+    u = result.units[0]
+    leading = u.evaluations[0]
+    assert leading.total is None and leading.status == "total_missing"
+    assert u.decision.outcome == "incomplete"
+    assert u.decision.reasons[0].en == (
+        "as leading: too much of the weight is missing to compute a total"
+    )
