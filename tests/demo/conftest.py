@@ -1,15 +1,16 @@
 """Demo fixtures: the table, the 96 workbooks and their intake reports, built once per session.
 
-The intake check runs in-process here (``read_isolated`` replaced by the plain xlsx reader):
-process isolation is a defence against hostile files, not a validity rule, and it costs a
-Python start per workbook. ``test_workbooks`` checks that the isolated check agrees on a sample.
-Workbooks are built and checked in two forked processes, which halves the fixture's time.
+The workbooks are built and checked in two forked pool workers, which halves the fixture's
+time. Inside those workers the intake reads in-process (``read_isolated`` replaced by the
+plain xlsx reader): pool workers are daemonic and may not fork the intake's isolated reader,
+and isolation is a defence against hostile files, not a validity rule.
+``test_workbooks`` checks that the isolated check agrees on a sample; the database tests
+upload through the real, isolated path.
 """
 
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from app.demo.generate import DemoValue
 from app.demo.service import DemoWorkbook
 from app.demo.table import by_unit, read_table
 from app.intake import IntakeReport, check_workbook
+from app.intake import check as intake_check
 from app.intake.readers import read_xlsx
 from scoring import Rubric
 
@@ -28,13 +30,6 @@ Key = tuple[int, str]
 
 def in_process_reader(_kind: Any, data: bytes, _limits: Any) -> Any:
     return read_xlsx(data)
-
-
-@pytest.fixture(scope="session")
-def in_process_intake() -> Iterator[None]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("app.intake.check.read_isolated", in_process_reader)
-        yield
 
 
 @pytest.fixture(scope="session")
@@ -48,6 +43,8 @@ def demo_table() -> list[DemoValue]:
 
 
 def _build(item: tuple[Key, list[DemoValue]]) -> tuple[Key, DemoWorkbook, IntakeReport]:
+    # Runs in a forked pool worker, so patching the reader here never reaches the test process.
+    intake_check.read_isolated = in_process_reader  # type: ignore[assignment]
     (year, code), rows = item
     settings = get_settings()
     book = demo_service._workbook(demo_service.demo_rubric(settings), year, code, rows)
@@ -55,9 +52,7 @@ def _build(item: tuple[Key, list[DemoValue]]) -> tuple[Key, DemoWorkbook, Intake
 
 
 @pytest.fixture(scope="session")
-def demo_built(
-    demo_table: list[DemoValue], in_process_intake: None
-) -> dict[Key, tuple[DemoWorkbook, IntakeReport]]:
+def demo_built(demo_table: list[DemoValue]) -> dict[Key, tuple[DemoWorkbook, IntakeReport]]:
     items = list(by_unit(demo_table).items())
     with multiprocessing.get_context("fork").Pool(2) as pool:
         built = pool.map(_build, items, chunksize=4)

@@ -1,8 +1,7 @@
 """Loading the demo through the submissions service, and `ipeval run`'s first start.
 
 Both run on SQLite and PostgreSQL against a fresh database that really commits (each upload
-is its own transaction). One year (2020, the acceptance evaluation) keeps them short; the
-in-process intake reader is used (see ``conftest``).
+is its own transaction). One year (2020, the acceptance evaluation) keeps them short.
 """
 
 from __future__ import annotations
@@ -40,7 +39,7 @@ def _decisions(engine, year: int) -> dict[str, tuple[str, str | None]]:
 
 
 @pytest.fixture
-def demo_db(fresh_engine, tmp_path, in_process_intake):
+def demo_db(fresh_engine, tmp_path):
     engine, settings = fresh_engine
     return engine, settings.model_copy(update={"data_dir": tmp_path})
 

@@ -10,6 +10,7 @@ from app.core.settings import get_settings
 from app.demo import service as demo_service
 from app.demo.scenario import DEMO_YEARS, PROFILES
 from app.demo.table import by_unit
+from app.intake import check as intake_check
 from app.intake import check_workbook
 from app.intake.isolate import read_isolated
 
@@ -58,9 +59,8 @@ def test_the_same_table_gives_byte_identical_workbooks(demo_workbooks, demo_tabl
         assert again.data == demo_workbooks[key].data
 
 
-def test_the_isolated_check_agrees_on_a_sample(demo_workbooks, demo_reports, monkeypatch):
-    # the session fixture reads in-process; put the real isolated reader back for this test
-    monkeypatch.setattr("app.intake.check.read_isolated", read_isolated)
+def test_the_isolated_check_agrees_on_a_sample(demo_workbooks, demo_reports):
+    assert intake_check.read_isolated is read_isolated  # the real, isolated reader
     root = get_settings().rubrics_dir
     for key in [(2019, "620000"), (2021, "500000")]:
         isolated = check_workbook(demo_workbooks[key].data, rubric_root=root)
