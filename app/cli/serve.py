@@ -33,12 +33,10 @@ def run(
         bool, typer.Option(help="Load the demo cohort on first start / 首次启动加载演示数据")
     ] = True,
 ) -> None:
-    """Migrate, prepare the database on first start, and serve / 一键迁移、准备并启动服务.
-
-    First start: publish the shipped rubrics, load the demo cohort, issue one token per role
-    (printed once, and written to data/demo-tokens.txt with mode 0600). Later starts change
-    nothing and print where the tokens are.
-    """
+    """Migrate; on first start load the demo and print tokens; serve / 一键准备并启动服务."""
+    # First start: publish the shipped rubrics, load the demo cohort, issue one token per
+    # role (printed once and written to data/demo-tokens.txt, mode 0600). Later starts
+    # change nothing and print that file (app/demo/first_start.py).
     settings = get_settings()
     engine = make_engine(settings)
     base_url = f"http://{host}:{port}"
