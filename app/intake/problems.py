@@ -266,6 +266,30 @@ _CATALOGUE: dict[str, tuple[Severity, str, str, bool]] = {
         "“{label}” designation year {value} is after the reporting year {year}.",
         False,
     ),
+    "basic.type_stage": (
+        "error",
+        "当前类型“{type}”与当前阶段“{stage}”矛盾：未列入的省份类型和阶段都应为“未列入”，列入的省份两者都不应为“未列入”。",
+        "Current type “{type}” and stage “{stage}” contradict each other: a province outside the programme has both as none (未列入), a province inside has neither.",
+        False,
+    ),
+    "basic.application": (
+        "error",
+        "申请事项“{value}”不适用：未列入的省份只能申请进入，试点、示范或强省省份只能申请调整为另一类型。",
+        "Application “{value}” does not apply: a province outside the programme may only apply to enter, one inside may only apply to change to another type.",
+        False,
+    ),
+    "basic.baseline_late": (
+        "error",
+        "基准年 {value} 晚于填报年度 {year}。请填写进入试点的年份。",
+        "Baseline year {value} is after the reporting year {year}. Enter the year the province entered the programme.",
+        False,
+    ),
+    "task.not_in_template": (
+        "error",
+        "必做任务“{label}”不在此模板中（模板是按其他类型生成的）。请下载本类型的模板重新填写。",
+        "Must-do task “{label}” is not in this template (it was generated for another type). Download the template for your type.",
+        False,
+    ),
     # --- cross-checks (warnings)
     "check.city_count": (
         "warning",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.intake.rules import JUMP_FACTOR, Checker, resolve_unit_name
-from app.intake.spec import TASK_STATUS_LABELS, FieldSpec
+from app.intake.spec import STAGE_LABELS, TASK_STATUS_LABELS, TYPE_LABELS, FieldSpec
 from app.intake.values import ValueProblem, cell_text, parse_integer, parse_number
 from app.masterdata import squeeze
 
@@ -23,6 +23,7 @@ def check_sections(checker: Checker) -> dict[str, Any]:
     if year is not None and year != spec.year:
         checker.add("year.mismatch", "report_year", checker.cell("report_year"), expected=spec.year)
     application = _application(checker, basic)
+    _consistency(checker, basic)
     flags = {f.code: bool(basic.get(f.code)) for f in spec.rubric.spec.flags}
     cities = _cities(checker)
     inputs, history = _indicators(checker, cities)
@@ -61,6 +62,31 @@ def check_sections(checker: Checker) -> dict[str, Any]:
         "contact": {k: basic.get(k) for k in ("contact_name", "contact_phone", "contact_email")},
         "record": record,
     }
+
+
+def _consistency(checker: Checker, basic: dict[str, Any]) -> None:
+    """Programme rules between the basic fields (work plan 三: entering, changing type)."""
+    cols = checker.spec.rubric.spec.columns
+    unit_type, stage = basic.get(cols.type), basic.get(cols.stage)
+    if unit_type and stage and (unit_type == "none") != (stage == "none"):
+        checker.add(
+            "basic.type_stage",
+            cols.stage,
+            checker.cell(cols.stage),
+            type=(TYPE_LABELS[unit_type], unit_type),
+            stage=(STAGE_LABELS[stage], stage),
+        )
+    kind, target = basic.get(cols.application), basic.get(f"{cols.application}_type")
+    if unit_type and kind:
+        wrong = (kind == "enter") != (unit_type == "none") or (
+            kind == "change" and target == unit_type
+        )
+        if wrong:
+            checker.add("basic.application", cols.application, checker.cell(cols.application))
+    baseline = basic.get(cols.baseline_year)
+    if baseline is not None and baseline > checker.spec.year:
+        raw = checker.cell(cols.baseline_year)
+        checker.add("basic.baseline_late", cols.baseline_year, raw, year=checker.spec.year)
 
 
 def _application(checker: Checker, basic: dict[str, Any]) -> str:
@@ -206,8 +232,11 @@ def _tasks(
     out: dict[str, dict[str, Any]] = {}
     for code in checker.spec.tasks:
         required = must.get(code, False)
-        raw = checker.cell(code, expected=required)
+        raw = checker.cell(code, expected=False)
         if raw is None:
+            if required:
+                # a template generated for another type lacks this type's pilot tasks
+                checker.add("task.not_in_template", code, None, label=names[code])
             continue
         status_spec = FieldSpec(code, *names[code], "choice", False)
         status = checker.read(status_spec)

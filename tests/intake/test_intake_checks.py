@@ -218,3 +218,60 @@ def test_template_with_blank_values_is_invalid_not_unreadable() -> None:
     report = check(template())
     assert report.status == "invalid"
     assert all(p.sheet and p.cell for p in report.problems)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "code", "where"),
+    [
+        # in the programme (引领型) but stage 未列入: contradictory (work plan 三)
+        ({"unit_stage": "未列入"}, "basic.type_stage", (BASIC, "C7", "unit_stage")),
+        # a pilot province cannot apply to enter; it may apply to change type
+        (
+            {"unit_application": "申请进入", "unit_application_type": "支撑型"},
+            "basic.application",
+            (BASIC, "C8", "unit_application"),
+        ),
+        # changing to the type it already has is no change
+        (
+            {"unit_application": "申请调整类型", "unit_application_type": "引领型"},
+            "basic.application",
+            (BASIC, "C8", "unit_application"),
+        ),
+        ({"baseline_year": 2021}, "basic.baseline_late", (BASIC, "C10", "baseline_year")),
+    ],
+)
+def test_programme_rules_between_basic_fields(
+    overrides: dict[str, object], code: str, where: tuple[str, str, str]
+) -> None:
+    report = check(guangdong_filled(**overrides))
+    assert only(report, code) == [where]
+    assert report.status == "invalid"
+
+
+def test_province_outside_the_programme_may_apply_to_enter() -> None:
+    report = check(
+        guangdong_filled(
+            unit_type="未列入",
+            unit_stage="未列入",
+            unit_application="申请进入",
+            unit_application_type="特色型",
+        )
+    )
+    assert not [p for p in report.problems if p.code.startswith("basic.")]
+    assert report.submission["application"] == "enter:characteristic"  # type: ignore[index]
+
+
+def test_template_for_another_type_lacks_must_do_pilot_tasks() -> None:
+    from app.intake import write_template
+    from app.masterdata import resolve_province
+
+    from .intake_builders import GUANGDONG_VALUES, rubric
+
+    supporting = write_template(
+        rubric(), year=2020, province=resolve_province("广东"), unit_type="supporting"
+    )
+    values = {k: v for k, v in GUANGDONG_VALUES.items() if not k.startswith("task_")}
+    report = check(fill(supporting, values))
+    missing = [p.field for p in report.problems if p.code == "task.not_in_template"]
+    assert missing == ["task_l1", "task_l2", "task_l3", "task_l4", "task_l5"]
+    assert not [p for p in report.problems if p.code == "name.missing"]
