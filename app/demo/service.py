@@ -10,12 +10,10 @@ Loading is idempotent: an identical workbook is recognised by its hash and not s
 from __future__ import annotations
 
 import os
-import queue
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TypeVar
 
 from sqlalchemy import Engine, delete, update
 from sqlmodel import Session, col, select
@@ -198,7 +196,14 @@ def load(
                 book = _workbook(rubric, year, *unit)
                 return _attempt(engine, settings, who, book)
 
-            results = in_threads(one, units, workers)
+            with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+                futures = [pool.submit(one, unit) for unit in units]
+                try:
+                    results = [f.result() for f in futures]
+                except BaseException:
+                    for f in futures:
+                        f.cancel()  # stop at the first refused workbook
+                    raise
             for result in results:
                 report.created += int(result.created)
                 report.unchanged += int(not result.created)
@@ -220,44 +225,6 @@ def load(
             system_actor="cli",
         )  # fmt: skip
     return report
-
-
-T = TypeVar("T")
-R = TypeVar("R")
-
-
-def in_threads(fn: Callable[[T], R], items: Sequence[T], workers: int) -> list[R]:
-    """``[fn(x) for x in items]`` on ``workers`` plain threads; the first error is raised.
-
-    Plain threads, not ``concurrent.futures``: the intake forks its reader from the calling
-    thread, and a child forked from a ``ThreadPoolExecutor`` thread runs that module's exit
-    hook, which joins the (absent) pool threads and makes the child exit with status 1.
-    """
-    results: dict[int, R] = {}
-    errors: list[BaseException] = []
-    todo: queue.SimpleQueue[int] = queue.SimpleQueue()
-    for i in range(len(items)):
-        todo.put(i)
-
-    def work() -> None:
-        while not errors:
-            try:
-                i = todo.get_nowait()
-            except queue.Empty:
-                return
-            try:
-                results[i] = fn(items[i])
-            except BaseException as exc:  # handed to the caller below
-                errors.append(exc)
-
-    threads = [threading.Thread(target=work, daemon=True) for _ in range(max(1, workers))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if errors:
-        raise errors[0]
-    return [results[i] for i in range(len(items))]
 
 
 def _attempt(

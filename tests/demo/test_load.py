@@ -13,9 +13,11 @@ from sqlmodel import Session, col, func, select
 from typer.testing import CliRunner
 
 from app.audit.models import AuditEvent
-from app.auth.models import ApiToken
+from app.auth.models import ApiToken, Role
+from app.auth.service import Principal
 from app.cli.main import cli
 from app.core.database import unit_of_work
+from app.core.errors import ProblemError
 from app.demo import first_start
 from app.demo import service as demo_service
 from app.evaluations.models import CohortRun, Evaluation, RunStatus
@@ -122,13 +124,11 @@ def test_parse_years():
         demo_service.parse_years("twenty")
 
 
-def test_in_threads_keeps_order_and_raises_the_first_error():
-    assert demo_service.in_threads(lambda x: x * x, [3, 1, 2], workers=2) == [9, 1, 4]
-
-    def fail_on_two(x: int) -> int:
-        if x == 2:
-            raise ValueError("two")
-        return x
-
-    with pytest.raises(ValueError, match="two"):
-        demo_service.in_threads(fail_on_two, [1, 2, 3], workers=2)
+def test_a_refused_demo_workbook_names_the_file(engine, settings):
+    book = demo_service.DemoWorkbook(2020, "320000", "320000-2020.xlsx", b"not a workbook")
+    who = Principal(id=1, role=Role.admin)
+    with pytest.raises(ProblemError) as raised:
+        demo_service._attempt(engine, settings, who, book)
+    assert raised.value.code == "demo_workbook_refused"
+    assert "320000-2020.xlsx" in raised.value.detail_en
+    assert "320000-2020.xlsx" in raised.value.detail_zh
