@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from app.audit import service as audit_service
 from app.audit.service import AuditFilter, AuditPage
 from app.auth.deps import AdminUser
+from app.core.params import IdQuery, LimitQuery, OffsetQuery
 from app.deps import SessionDep
 
 router = APIRouter(tags=["audit"])
@@ -21,13 +22,13 @@ def list_audit_events(
     _admin: AdminUser,
     action: Annotated[str | None, Query(max_length=64)] = None,
     outcome: Annotated[str | None, Query(description="ok | denied")] = None,
-    actor_token_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+    actor_token_id: IdQuery = None,
     object_type: Annotated[str | None, Query(max_length=32)] = None,
     object_id: Annotated[str | None, Query(max_length=64)] = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: LimitQuery = 100,
+    offset: OffsetQuery = 0,
 ) -> AuditPage:
     """Audit events, newest first, filtered and paged."""
     filters = AuditFilter(

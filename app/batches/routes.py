@@ -9,6 +9,7 @@ from app.auth.deps import AdminUser, EvaluatorUser
 from app.batches import runner
 from app.batches import service as batches_service
 from app.batches.service import BatchView
+from app.core.params import IdPath, Year
 from app.deps import EngineDep, SessionDep
 
 router = APIRouter(prefix="/batches", tags=["batches"])
@@ -19,10 +20,11 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 class BatchCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     rubric: str = Field(
+        max_length=80,
         description="Published rubric version as id@version / 评价规则版本",
         examples=["strong-province@2"],
     )
-    years: list[int] = Field(
+    years: list[Year] = Field(
         description="Years to re-score / 重新评分的年度", examples=[[2019, 2020]]
     )
     dry_run: bool = Field(default=False, description="Compare only; never promotable / 试运行")
@@ -57,20 +59,20 @@ def list_batches(session: SessionDep, _: EvaluatorUser) -> list[BatchView]:
 
 
 @router.get("/{batch_id}", response_model=BatchView)
-def read(batch_id: int, session: SessionDep, _: EvaluatorUser) -> BatchView:
+def read(batch_id: IdPath, session: SessionDep, _: EvaluatorUser) -> BatchView:
     """A batch's status, progress (years and units done / total) and timing."""
     return batches_service.get_view(session, batch_id)
 
 
 @router.post("/{batch_id}/promote", response_model=BatchView)
-def promote(batch_id: int, session: SessionDep, admin: AdminUser) -> BatchView:
+def promote(batch_id: IdPath, session: SessionDep, admin: AdminUser) -> BatchView:
     """Make every staged result of the batch current at once (admin, audited)."""
     batch = batches_service.promote(session, batch_id, actor=admin)
     return batches_service.view(session, batch)
 
 
 @router.get("/{batch_id}/diff")
-def diff(batch_id: int, session: SessionDep, _: EvaluatorUser) -> dict[str, object]:
+def diff(batch_id: IdPath, session: SessionDep, _: EvaluatorUser) -> dict[str, object]:
     """Old against new per unit and year, with a summary of what changed."""
     return batches_service.diff_json(session, batch_id)
 
@@ -78,7 +80,7 @@ def diff(batch_id: int, session: SessionDep, _: EvaluatorUser) -> dict[str, obje
 @router.get(
     "/{batch_id}/diff.xlsx", response_class=Response, responses={200: {"content": {XLSX: {}}}}
 )
-def diff_xlsx(batch_id: int, session: SessionDep, _: EvaluatorUser) -> Response:
+def diff_xlsx(batch_id: IdPath, session: SessionDep, _: EvaluatorUser) -> Response:
     """The same comparison as an Excel workbook with bilingual headers."""
     data = batches_service.diff_xlsx(session, batch_id)
     return Response(

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
 from app.auth.deps import AnyUser
+from app.core.params import IdPath, LimitQuery, OffsetQuery, YearQuery
 from app.deps import SessionDep
 from app.evaluations import service as evaluations_service
 from app.evaluations.models import EvaluationPublic
 from app.evaluations.service import ReviewState
-
-# Database ids are 32-bit on PostgreSQL: anything larger is a 422, never a driver error.
-RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 router = APIRouter(tags=["evaluations"])
 
@@ -32,7 +30,7 @@ class EvaluationDetail(EvaluationRow):
 def list_evaluations(
     session: SessionDep,
     principal: AnyUser,
-    year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
+    year: YearQuery = None,
     type: Annotated[str | None, Query(max_length=16, description="The evaluated type")] = None,
     decision: Annotated[str | None, Query(max_length=16)] = None,
     sort: Annotated[
@@ -43,8 +41,8 @@ def list_evaluations(
             "unit_type, total, rank, decision",
         ),
     ] = "year,unit_type,rank,province_code",
-    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: LimitQuery = 500,
+    offset: OffsetQuery = 0,
 ) -> list[EvaluationRow]:
     """The cohort table of the current runs (a province sees only its own rows)."""
     rows = evaluations_service.list_evaluations(
@@ -68,7 +66,7 @@ def list_evaluations(
 
 @router.get("/evaluations/{evaluation_id}", response_model=EvaluationDetail)
 def get_evaluation(
-    session: SessionDep, principal: AnyUser, evaluation_id: RowId
+    session: SessionDep, principal: AnyUser, evaluation_id: IdPath
 ) -> EvaluationDetail:
     """One evaluation: every node, indicator, gate, contribution and the reasons (zh/en)."""
     detail = evaluations_service.evaluation_detail(session, principal, evaluation_id)

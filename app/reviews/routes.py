@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 
 from app.auth.deps import AnyUser, EvaluatorUser
+from app.core.params import IdPath
 from app.deps import SessionDep
 from app.reviews import service as reviews_service
 from app.reviews.models import ReviewPublic
 from app.reviews.service import ReviewCreate
-
-# Database ids are 32-bit on PostgreSQL: anything larger is a 422, never a driver error.
-RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 router = APIRouter(tags=["reviews"])
 
 
 @router.post("/evaluations/{evaluation_id}/review", status_code=201, response_model=ReviewPublic)
 def create_review(
-    session: SessionDep, principal: EvaluatorUser, evaluation_id: RowId, body: ReviewCreate
+    session: SessionDep, principal: EvaluatorUser, evaluation_id: IdPath, body: ReviewCreate
 ) -> ReviewPublic:
     """Grade tasks, comment, and confirm or override (with a reason) the proposed decision."""
     review = reviews_service.create(session, principal, evaluation_id, body)
@@ -29,7 +25,7 @@ def create_review(
 
 @router.get("/evaluations/{evaluation_id}/reviews", response_model=list[ReviewPublic])
 def list_reviews(
-    session: SessionDep, principal: AnyUser, evaluation_id: RowId
+    session: SessionDep, principal: AnyUser, evaluation_id: IdPath
 ) -> list[ReviewPublic]:
     """Every review of the evaluation's province and year, newest first."""
     rows = reviews_service.list_for_evaluation(session, principal, evaluation_id)

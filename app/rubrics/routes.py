@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.auth.deps import AdminUser, CurrentUser
 from app.core.errors import Location, ProblemError
+from app.core.params import Version, VersionPath
 from app.deps import SessionDep, SettingsDep
 from app.rubrics import service as rubrics_service
 from app.rubrics.models import RubricVersion, RubricVersionPublic
@@ -17,6 +18,9 @@ from app.rubrics.models import RubricVersion, RubricVersionPublic
 router = APIRouter(prefix="/rubrics", tags=["rubrics"])
 
 TOML_MEDIA_TYPE = "application/toml"
+
+# The length of the rubric_id column.
+RubricIdPath = Annotated[str, Path(max_length=64, description="Rubric id / 评价规则编号")]
 
 
 class RubricVersionDetail(RubricVersionPublic):
@@ -27,7 +31,7 @@ class RubricVersionDetail(RubricVersionPublic):
 
 class CurrentVersionBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    version: int = Field(ge=1, description="The version to make current / 设为当前的版本号")
+    version: Version = Field(description="The version to make current / 设为当前的版本号")
 
 
 async def _toml_body(request: Request, max_bytes: int) -> str:
@@ -106,7 +110,9 @@ async def publish(
 
 @router.get("", response_model=list[RubricVersionPublic])
 def list_versions(
-    session: SessionDep, _: CurrentUser, rubric_id: str | None = None
+    session: SessionDep,
+    _: CurrentUser,
+    rubric_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> list[RubricVersionPublic]:
     """List published rubric versions, by id then version."""
     return [_public(r) for r in rubrics_service.list_versions(session, rubric_id)]
@@ -117,7 +123,9 @@ def list_versions(
     response_class=PlainTextResponse,
     responses={200: {"content": {TOML_MEDIA_TYPE: {}}}},
 )
-def read_toml(rubric_id: str, version: int, session: SessionDep, _: CurrentUser) -> Response:
+def read_toml(
+    rubric_id: RubricIdPath, version: VersionPath, session: SessionDep, _: CurrentUser
+) -> Response:
     """The original TOML text of a published version."""
     row = rubrics_service.get(session, rubric_id, version)
     return Response(row.source_toml, media_type=f"{TOML_MEDIA_TYPE}; charset=utf-8")
@@ -129,8 +137,8 @@ def read_toml(rubric_id: str, version: int, session: SessionDep, _: CurrentUser)
     responses={200: {"content": {TOML_MEDIA_TYPE: {}}}},
 )
 def read(
-    rubric_id: str,
-    version: int,
+    rubric_id: RubricIdPath,
+    version: VersionPath,
     session: SessionDep,
     _: CurrentUser,
     format: Annotated[str, Query(pattern="^(json|toml)$")] = "json",
@@ -145,7 +153,7 @@ def read(
 
 @router.put("/{rubric_id}/current", response_model=RubricVersionPublic)
 def set_current(
-    rubric_id: str, body: CurrentVersionBody, session: SessionDep, admin: AdminUser
+    rubric_id: RubricIdPath, body: CurrentVersionBody, session: SessionDep, admin: AdminUser
 ) -> RubricVersionPublic:
     """Make a published version the current one for its rubric id (admin, audited)."""
     row = rubrics_service.set_current(session, rubric_id, body.version, actor=admin)

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from app.audit import service as audit_service
 from app.auth.service import Principal
 from app.core.errors import Conflict, Location, NotFound, ProblemError
+from app.core.params import MAX_INT32
 from app.core.settings import Settings
 from app.rubrics.models import RubricVersion
 from scoring.rubric import (
@@ -26,7 +27,7 @@ from scoring.rubric import (
     shipped_path,
 )
 
-_REF = re.compile(r"^(?P<id>[a-z][a-z0-9-]*)@(?P<version>[1-9][0-9]*)$")
+_REF = re.compile(r"^(?P<id>[a-z][a-z0-9-]*)@(?P<version>[1-9][0-9]{0,9})$")
 _TITLE_MAX = 200
 
 
@@ -64,7 +65,7 @@ class RubricInvalid(ProblemError):
 def parse_ref(ref: str) -> tuple[str, int]:
     """Split ``"id@version"``; a malformed reference is a 422 naming the field ``rubric``."""
     match = _REF.match(ref.strip())
-    if match is None:
+    if match is None or int(match["version"]) > MAX_INT32:
         raise ProblemError(
             code="rubric_ref_invalid",
             title="Unprocessable Content",

@@ -5,19 +5,17 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.auth.deps import AnyUser, SubmitterUser
+from app.core.params import IdPath, YearPath, YearQuery
 from app.deps import SessionDep, SettingsDep
 from app.submissions import annotated
 from app.submissions import service as submissions_service
 from app.submissions.models import SubmissionPublic
 from app.submissions.service import DryRunResult, UploadResult
 from app.submissions.upload import OPENAPI_BODY, receive_workbook
-
-# Database ids are 32-bit on PostgreSQL: anything larger is a 422, never a driver error.
-RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 router = APIRouter(tags=["submissions"])
 
@@ -85,7 +83,7 @@ async def upload_submission(
 def list_submissions(
     session: SessionDep,
     principal: AnyUser,
-    year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
+    year: YearQuery = None,
     province: Annotated[str | None, Query(max_length=8)] = None,
     current: Annotated[bool, Query(description="Only the current version of each")] = False,
 ) -> list[SubmissionPublic]:
@@ -105,7 +103,7 @@ def get_annotated_workbook(settings: SettingsDep, principal: AnyUser, key: str) 
 
 @router.get("/submissions/{submission_id}", response_model=SubmissionDetail)
 def get_submission(
-    session: SessionDep, principal: AnyUser, submission_id: RowId
+    session: SessionDep, principal: AnyUser, submission_id: IdPath
 ) -> SubmissionDetail:
     """One submission version with its intake report and the values read from it."""
     row = submissions_service.get(session, principal, submission_id)
@@ -113,7 +111,7 @@ def get_submission(
 
 
 @router.get("/submissions/{submission_id}/file", response_class=Response)
-def get_submission_file(session: SessionDep, principal: AnyUser, submission_id: RowId) -> Response:
+def get_submission_file(session: SessionDep, principal: AnyUser, submission_id: IdPath) -> Response:
     """The original bytes of the uploaded workbook."""
     row = submissions_service.get(session, principal, submission_id)
     kind = str(row.report.get("file_kind", "xlsx"))
@@ -123,7 +121,7 @@ def get_submission_file(session: SessionDep, principal: AnyUser, submission_id: 
 
 @router.get("/submissions/{submission_id}/report")
 def get_submission_report(
-    session: SessionDep, principal: AnyUser, submission_id: RowId
+    session: SessionDep, principal: AnyUser, submission_id: IdPath
 ) -> dict[str, Any]:
     """The intake report of a submission (JSON)."""
     return dict(submissions_service.get(session, principal, submission_id).report)
@@ -131,7 +129,7 @@ def get_submission_report(
 
 @router.get("/submissions/{submission_id}/report.xlsx", response_class=Response)
 def get_submission_report_xlsx(
-    session: SessionDep, principal: AnyUser, submission_id: RowId
+    session: SessionDep, principal: AnyUser, submission_id: IdPath
 ) -> Response:
     """The submitted workbook annotated with its intake report."""
     data = submissions_service.annotated_report(session, principal, submission_id)
@@ -143,7 +141,7 @@ def get_template(
     session: SessionDep,
     settings: SettingsDep,
     principal: AnyUser,
-    year: Annotated[int, Path(ge=1900, le=2200)],
+    year: YearPath,
     province: Annotated[str | None, Query(max_length=64)] = None,
     rubric: Annotated[str | None, Query(max_length=80, description="id@version")] = None,
 ) -> Response:

@@ -286,8 +286,10 @@ class Decision(Strict):
 class RubricSpec(Named):
     """The whole rubric file."""
 
-    id: str = Field(pattern=RUBRIC_ID)
-    version: int = Field(ge=1)
+    # Bounded so that every valid rubric can be stored: the id and version columns are
+    # VARCHAR(64) and a 32-bit INTEGER.
+    id: str = Field(pattern=RUBRIC_ID, max_length=64)
+    version: int = Field(ge=1, le=2**31 - 1)
     description_zh: str = ""
     description_en: str = ""
     columns: Columns = Field(default_factory=Columns)
