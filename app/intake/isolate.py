@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import signal
+import threading
 import time
 from multiprocessing.process import BaseProcess
 
@@ -36,6 +38,12 @@ from app.intake.sniff import FileKind
 
 _CONTEXT = multiprocessing.get_context("fork")
 
+# At most this many readers run at once in this process. Without a bound, 32 simultaneous
+# uploads fork 32 parsers on a 2-core machine and each one's wall-clock limit runs out while
+# it waits for a core; with it, extra checks queue (up to ``reader_queue_seconds``) and each
+# child's time limit counts only its own run.
+_SLOTS = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
+
 
 def run_child(op: str, payload: bytes, limits: IntakeLimits) -> bytes:
     """Run ``worker.run_op(op, payload)`` in a limited child; its answer, or a refusal.
@@ -43,8 +51,17 @@ def run_child(op: str, payload: bytes, limits: IntakeLimits) -> bytes:
     Raises
     ------
     IntakeRefused
-        reader.timeout, reader.memory or reader.crashed.
+        reader.busy, reader.timeout, reader.memory or reader.crashed.
     """
+    if not _SLOTS.acquire(timeout=limits.reader_queue_seconds):
+        raise IntakeRefused(problem("reader.busy"))
+    try:
+        return _run_child(op, payload, limits)
+    finally:
+        _SLOTS.release()
+
+
+def _run_child(op: str, payload: bytes, limits: IntakeLimits) -> bytes:
     context = _CONTEXT
     receiver, sender = context.Pipe(duplex=False)
     cpu = max(1, int(limits.reader_timeout_seconds + 0.999))

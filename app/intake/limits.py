@@ -28,3 +28,5 @@ class IntakeLimits:
     #: the isolated reader's address-space limit (RLIMIT_AS) and wall-clock limit
     reader_memory_bytes: int = 1024 * MIB
     reader_timeout_seconds: float = 30.0
+    #: how long a check may wait for a free reader slot before it is refused as busy
+    reader_queue_seconds: float = 120.0

@@ -97,6 +97,12 @@ _CATALOGUE: dict[str, tuple[Severity, str, str, bool]] = {
         "A sheet holds too much ({what} over {limit}). Submit only the template's content.",
         True,
     ),
+    "reader.busy": (
+        "error",
+        "服务器正忙（已有多个文件在检查），请稍后重新上传。",
+        "The server is busy checking other files; please upload again in a moment.",
+        True,
+    ),
     "reader.timeout": (
         "error",
         "读取文件超时（{seconds:.0f} 秒）。请用表格软件重新保存后上传。",

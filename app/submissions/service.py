@@ -31,7 +31,7 @@ from app.rubrics import service as rubrics_service
 from app.submissions import annotated
 from app.submissions.models import Submission, SubmissionPublic
 
-_REFUSED_STATUS = {"file.too_large": 413}
+_REFUSED_STATUS = {"file.too_large": 413, "reader.busy": 503}
 _NOT_A_WORKBOOK = {"file.csv", "file.html", "file.spreadsheetml", "file.not_workbook", "file.empty"}
 
 

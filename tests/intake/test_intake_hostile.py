@@ -299,3 +299,23 @@ def test_concurrent_checks_from_threads_all_succeed() -> None:
             pool.map(lambda _: check_workbook(data, rubric_root=RUBRICS).status, range(16))
         )
     assert statuses == ["valid"] * 16
+
+
+def test_checks_beyond_the_reader_slots_queue_then_refuse_as_busy() -> None:
+    # Every slot taken (as by that many uploads being read at once): a further check waits
+    # its queue time, then is refused as busy, and nothing is forked.
+    from app.intake import isolate
+
+    taken = 0
+    while isolate._SLOTS.acquire(blocking=False):
+        taken += 1
+    try:
+        limits = IntakeLimits(reader_queue_seconds=0.05)
+        report = check_workbook(template(), rubric_root=RUBRICS, limits=limits)
+        assert report.codes() == ["reader.busy"]
+        assert report.status == "unreadable"
+    finally:
+        for _ in range(taken):
+            isolate._SLOTS.release()
+    assert taken >= 1
+    assert check_workbook(template(), rubric_root=RUBRICS).status == "invalid"
