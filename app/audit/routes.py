@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from app.audit import service as audit_service
 from app.audit.service import AuditFilter, AuditPage
 from app.auth.deps import AdminUser
-from app.core.params import IdQuery, LimitQuery, OffsetQuery
+from app.core.params import IdQuery, LimitQuery, OffsetQuery, PlainText
 from app.deps import SessionDep
 
 router = APIRouter(tags=["audit"])
@@ -20,11 +20,11 @@ router = APIRouter(tags=["audit"])
 def list_audit_events(
     session: SessionDep,
     _admin: AdminUser,
-    action: Annotated[str | None, Query(max_length=64)] = None,
-    outcome: Annotated[str | None, Query(description="ok | denied")] = None,
+    action: Annotated[PlainText | None, Query(max_length=64)] = None,
+    outcome: Annotated[PlainText | None, Query(max_length=16, description="ok | denied")] = None,
     actor_token_id: IdQuery = None,
-    object_type: Annotated[str | None, Query(max_length=32)] = None,
-    object_id: Annotated[str | None, Query(max_length=64)] = None,
+    object_type: Annotated[PlainText | None, Query(max_length=32)] = None,
+    object_id: Annotated[PlainText | None, Query(max_length=64)] = None,
     since: datetime | None = None,
     until: datetime | None = None,
     limit: LimitQuery = 100,

@@ -9,7 +9,7 @@ from app.auth.deps import AdminUser, EvaluatorUser
 from app.batches import runner
 from app.batches import service as batches_service
 from app.batches.service import BatchView
-from app.core.params import IdPath, Year
+from app.core.params import IdPath, PlainText, Year
 from app.deps import EngineDep, SessionDep
 
 router = APIRouter(prefix="/batches", tags=["batches"])
@@ -19,7 +19,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 class BatchCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    rubric: str = Field(
+    rubric: PlainText = Field(
         max_length=80,
         description="Published rubric version as id@version / 评价规则版本",
         examples=["strong-province@2"],

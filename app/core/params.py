@@ -3,7 +3,8 @@
 Every integer a request carries is bounded to what the database can hold and what makes
 sense, so that an out-of-range value is a 422 naming the field, never a driver error: ids and
 versions are 32-bit ``INTEGER`` columns on PostgreSQL (SQLite's are 64-bit, and Python's ints
-are unbounded).
+are unbounded). Likewise every free-text input is :data:`PlainText`: PostgreSQL cannot store or
+compare a string holding the NUL character.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Path, Query
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 MAX_INT32 = 2**31 - 1
 """The largest value an ``INTEGER`` column holds on PostgreSQL."""
@@ -19,8 +20,13 @@ MAX_INT32 = 2**31 - 1
 MIN_YEAR, MAX_YEAR = 1900, 2200
 """Plausible programme years; a domain may narrow them further with its own message."""
 
+NO_NUL = r"^[^\x00]*$"
+
 MAX_LIMIT = 1000
 MAX_OFFSET = 1_000_000
+
+PlainText = Annotated[str, StringConstraints(pattern=NO_NUL)]
+"""A string without NUL; give it a length where it is declared: ``Query(max_length=64)``."""
 
 # Path parameters
 IdPath = Annotated[int, Path(ge=1, le=MAX_INT32, description="Row id / 编号")]

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from app.auth.deps import AnyUser
-from app.core.params import IdPath, LimitQuery, OffsetQuery, YearQuery
+from app.core.params import IdPath, LimitQuery, OffsetQuery, PlainText, YearQuery
 from app.deps import SessionDep
 from app.evaluations import service as evaluations_service
 from app.evaluations.models import EvaluationPublic
@@ -31,10 +31,12 @@ def list_evaluations(
     session: SessionDep,
     principal: AnyUser,
     year: YearQuery = None,
-    type: Annotated[str | None, Query(max_length=16, description="The evaluated type")] = None,
-    decision: Annotated[str | None, Query(max_length=16)] = None,
+    type: Annotated[
+        PlainText | None, Query(max_length=16, description="The evaluated type")
+    ] = None,
+    decision: Annotated[PlainText | None, Query(max_length=16)] = None,
     sort: Annotated[
-        str,
+        PlainText,
         Query(
             max_length=200,
             description="Comma-separated fields, '-' for descending: province_code, year, "

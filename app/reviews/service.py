@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from app.audit import service as audit_service
 from app.auth.service import Principal
 from app.core.errors import Location, ProblemError
+from app.core.params import PlainText
 from app.evaluations import service as evaluations_service
 from app.evaluations.models import Evaluation
 from app.reviews.models import Review
@@ -46,10 +47,10 @@ class ReviewCreate(BaseModel):
 
     action: Literal["confirm", "override"]
     decision: Literal["pass", "reclassify", "exit", "admit", "reject"] | None = None
-    target_type: str | None = Field(default=None, max_length=16)
-    reason: str = Field(default="", max_length=10_000)
-    comments: str = Field(default="", max_length=10_000)
-    grades: dict[str, Grade] = Field(default_factory=dict, max_length=200)
+    target_type: PlainText | None = Field(default=None, max_length=16)
+    reason: PlainText = Field(default="", max_length=10_000)
+    comments: PlainText = Field(default="", max_length=10_000)
+    grades: dict[PlainText, Grade] = Field(default_factory=dict, max_length=200)
 
 
 def _invalid(field: str, en: str, zh: str) -> ProblemError:

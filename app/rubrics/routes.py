@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.auth.deps import AdminUser, CurrentUser
 from app.core.errors import Location, ProblemError
-from app.core.params import Version, VersionPath
+from app.core.params import PlainText, Version, VersionPath
 from app.deps import SessionDep, SettingsDep
 from app.rubrics import service as rubrics_service
 from app.rubrics.models import RubricVersion, RubricVersionPublic
@@ -20,7 +20,7 @@ router = APIRouter(prefix="/rubrics", tags=["rubrics"])
 TOML_MEDIA_TYPE = "application/toml"
 
 # The length of the rubric_id column.
-RubricIdPath = Annotated[str, Path(max_length=64, description="Rubric id / 评价规则编号")]
+RubricIdPath = Annotated[PlainText, Path(max_length=64, description="Rubric id / 评价规则编号")]
 
 
 class RubricVersionDetail(RubricVersionPublic):
@@ -112,7 +112,7 @@ async def publish(
 def list_versions(
     session: SessionDep,
     _: CurrentUser,
-    rubric_id: Annotated[str | None, Query(max_length=64)] = None,
+    rubric_id: Annotated[PlainText | None, Query(max_length=64)] = None,
 ) -> list[RubricVersionPublic]:
     """List published rubric versions, by id then version."""
     return [_public(r) for r in rubrics_service.list_versions(session, rubric_id)]

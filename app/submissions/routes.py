@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.auth.deps import AnyUser, SubmitterUser
-from app.core.params import IdPath, YearPath, YearQuery
+from app.core.params import IdPath, PlainText, YearPath, YearQuery
 from app.deps import SessionDep, SettingsDep
 from app.submissions import annotated
 from app.submissions import service as submissions_service
@@ -84,7 +84,7 @@ def list_submissions(
     session: SessionDep,
     principal: AnyUser,
     year: YearQuery = None,
-    province: Annotated[str | None, Query(max_length=8)] = None,
+    province: Annotated[PlainText | None, Query(max_length=8)] = None,
     current: Annotated[bool, Query(description="Only the current version of each")] = False,
 ) -> list[SubmissionPublic]:
     """Submission versions, newest first; a province sees only its own."""
@@ -95,7 +95,9 @@ def list_submissions(
 
 
 @router.get("/submissions/checks/{key}/annotated.xlsx", response_class=Response)
-def get_annotated_workbook(settings: SettingsDep, principal: AnyUser, key: str) -> Response:
+def get_annotated_workbook(
+    settings: SettingsDep, principal: AnyUser, key: Annotated[PlainText, Path(max_length=64)]
+) -> Response:
     """The annotated copy of a workbook that failed the check (linked from the 422)."""
     data = annotated.load(settings, principal, key)
     return _download(data, f"annotated-{key[:12]}.xlsx", XLSX)
@@ -142,8 +144,8 @@ def get_template(
     settings: SettingsDep,
     principal: AnyUser,
     year: YearPath,
-    province: Annotated[str | None, Query(max_length=64)] = None,
-    rubric: Annotated[str | None, Query(max_length=80, description="id@version")] = None,
+    province: Annotated[PlainText | None, Query(max_length=64)] = None,
+    rubric: Annotated[PlainText | None, Query(max_length=80, description="id@version")] = None,
 ) -> Response:
     """The workbook template of a province and year (a province's token: its own by default)."""
     chosen = province or principal.province_code or ""

@@ -81,6 +81,10 @@ def _pydantic_messages(kind: str, ctx: dict[str, Any], msg: str) -> tuple[str, s
         ),
         "too_short": ("至少需要一项；请补上", "needs at least one entry; add one"),
         "string_too_short": ("不能为空；请填写", "must not be empty; fill it in"),
+        "nul_character": (
+            "含有 NUL 字符（\\u0000）；请删除",
+            "holds the NUL character (\\u0000); remove it",
+        ),
     }
     if kind in table:
         return table[kind]

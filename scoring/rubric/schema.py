@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 #: Codes that become workbook defined names and CSV columns. The mandatory underscore keeps a
 #: code from ever looking like an Excel cell reference (``L1``, ``PCT1``).
@@ -48,6 +49,14 @@ class Strict(BaseModel):
 class Named(Strict):
     name_zh: str = Field(min_length=1)
     name_en: str = Field(min_length=1)
+
+    @field_validator("name_zh", "name_en")
+    @classmethod
+    def _no_nul(cls, value: str) -> str:
+        # Names become stored titles, and PostgreSQL text cannot hold the NUL character.
+        if "\x00" in value:
+            raise PydanticCustomError("nul_character", "holds the NUL character (\\u0000)")
+        return value
 
 
 class Columns(Strict):

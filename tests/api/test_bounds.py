@@ -108,3 +108,64 @@ def test_publishing_a_rubric_the_database_cannot_hold_is_422(
         headers={**bearer(tokens["admin"]), "Content-Type": "application/toml"},
     )
     assert_422_at(response, field)
+
+
+# PostgreSQL cannot store or compare text holding NUL ("text fields cannot contain NUL
+# (0x00) bytes"): every free-text input refuses it with a 422 naming the field.
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/api/v1/submissions?province=%00", "query.province"),
+        ("/api/v1/audit?action=a%00", "query.action"),
+        ("/api/v1/audit?outcome=%00", "query.outcome"),
+        ("/api/v1/audit?object_type=%00", "query.object_type"),
+        ("/api/v1/audit?object_id=%00", "query.object_id"),
+        ("/api/v1/evaluations?type=%00", "query.type"),
+        ("/api/v1/evaluations?decision=%00", "query.decision"),
+        ("/api/v1/rubrics?rubric_id=%00", "query.rubric_id"),
+        ("/api/v1/rubrics/a%00/1", "path.rubric_id"),
+        ("/api/v1/rubrics/a%00/1.toml", "path.rubric_id"),
+        ("/api/v1/submissions/checks/%00/annotated.xlsx", "path.key"),
+    ],
+)
+def test_nul_in_a_path_or_query_string_is_422(client, tokens, path, field):
+    assert_422_at(client.get(path, headers=bearer(tokens["admin"])), field)
+
+
+def test_nul_in_the_rubric_id_of_set_current_is_422(client, tokens):
+    response = client.put(
+        "/api/v1/rubrics/a%00/current", json={"version": 1}, headers=bearer(tokens["admin"])
+    )
+    assert_422_at(response, "path.rubric_id")
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"action": "override", "decision": "exit", "reason": "x\u0000"}, "body.reason"),
+        ({"action": "confirm", "comments": "\u0000"}, "body.comments"),
+        (
+            {"action": "override", "decision": "reclassify", "target_type": "\u0000"},
+            "body.target_type",
+        ),
+    ],
+)
+def test_nul_in_a_review_is_422(client, tokens, body, field):
+    response = client.post(
+        "/api/v1/evaluations/1/review", json=body, headers=bearer(tokens["evaluator"])
+    )
+    assert_422_at(response, field)
+
+
+def test_nul_in_a_rubric_name_is_422(client, tokens):
+    source = RUBRIC_V2.read_text(encoding="utf-8")
+    line = 'name_en = "IP-strong-province evaluation with public services (2024)"'
+    assert line in source
+    response = client.post(
+        "/api/v1/rubrics",
+        content=source.replace(line, 'name_en = "IP\\u0000"', 1).encode(),
+        headers={**bearer(tokens["admin"]), "Content-Type": "application/toml"},
+    )
+    assert_422_at(response, "name_en")
