@@ -24,6 +24,7 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / ("python.exe" if os.name == "nt" else "python")
 LOCKS = {"run": ROOT / "requirements" / "lock.txt", "test": ROOT / "requirements" / "lock-test.txt"}
 COVERAGE_FLOOR = "80"
+FORMATTED = ("app", "scoring", "tests", "bench", "migrations/env.py", "bootstrap.py")
 
 
 def say(message: str) -> None:
@@ -61,6 +62,7 @@ def test(argv: list[str]) -> int:
     install("test")
     steps: list[list[str]] = [
         [str(PY), "-m", "ruff", "check", "."],
+        [str(PY), "-m", "ruff", "format", "--check", *FORMATTED],
         [str(PY), "-m", "mypy", "scoring", "app"],
         [str(BIN / "lint-imports")],
         [

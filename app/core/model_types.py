@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime
+from sqlalchemy import JSON, Column, DateTime, Dialect
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field
 
 
@@ -13,11 +14,35 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back timezone-aware.
+
+    PostgreSQL keeps the offset; SQLite stores text without one and returns naive values, so
+    the same row would serialise as ``…+00:00`` on one backend and without an offset on the
+    other. Values are converted to UTC on the way in and marked UTC on the way out.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:  # naive values in this code base are UTC by construction
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def timestamp_field(*, nullable: bool = False, default_now: bool = True) -> Any:
     """A timezone-aware timestamp column (UTC)."""
     return Field(
         default_factory=utcnow if default_now else None,
-        sa_column=Column(DateTime(timezone=True), nullable=nullable),
+        sa_column=Column(UTCDateTime(), nullable=nullable),
     )
 
 

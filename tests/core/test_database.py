@@ -55,3 +55,16 @@ def test_concurrent_read_then_write_is_serialised(sqlite_engine):
         t.join()
     assert errors == []
     assert sorted(seen) == list(range(workers))
+
+
+def test_timestamps_read_back_in_utc_on_every_backend(session):
+    from datetime import UTC, datetime, timedelta, timezone
+
+    beijing = timezone(timedelta(hours=8))
+    event = AuditEvent(action="probe", at=datetime(2026, 3, 1, 9, 30, tzinfo=beijing))
+    session.add(event)
+    session.flush()
+    session.expire(event)
+    # 09:30 in Beijing (UTC+8) is 01:30 UTC; both backends must say so, with the offset.
+    assert event.at == datetime(2026, 3, 1, 1, 30, tzinfo=UTC)
+    assert event.at.utcoffset() == timedelta(0)
