@@ -4,7 +4,8 @@ A submission's ``values`` holds what the intake read (``values["record"]`` is ke
 rubric's column codes). The history columns a rubric asks for (``<code>_prev``,
 ``<code>_base``) come from the province's own stored submissions of the previous year and
 of its baseline year; only where no such submission exists is the value the workbook
-carried used, and ``sources`` says which it was.
+carried used, and ``sources`` says which it was. Evaluator grades replace the
+self-assessed task statuses (see :mod:`app.evaluations.grades`); ``graded`` says which.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from app.evaluations.grades import TaskGrade, apply_grades, latest_grades
 from app.submissions.models import Submission
 from scoring import CohortData, CohortError, Rubric, cohort_from_records
 
@@ -34,6 +36,7 @@ class CohortInput:
     records: dict[str, dict[str, Any]] = field(default_factory=dict)
     unit_problems: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     sources: dict[str, dict[str, str]] = field(default_factory=dict)
+    graded: dict[str, list[TaskGrade]] = field(default_factory=dict)
 
 
 def record_of(submission: Submission) -> dict[str, Any]:
@@ -75,6 +78,7 @@ def build_input(session: Session, rubric: Rubric, year: int) -> CohortInput:
     """Records of the year's current submissions, history filled from stored submissions."""
     current = {s.province_code: s for s in current_submissions(session, [year])}
     records = {code: record_of(s) for code, s in current.items()}
+    graded = apply_grades(rubric, records, latest_grades(session, year))
     history_years = (
         {year - 1} if any(h == "prev" for f in rubric.inputs for h in f.history) else set()
     )
@@ -89,7 +93,14 @@ def build_input(session: Session, rubric: Rubric, year: int) -> CohortInput:
     sources: dict[str, dict[str, str]] = {}
     for code, record in records.items():
         sources[code] = _fill_history(rubric, code, year, record, stored)
-    out = CohortInput(year=year, cohort=None, submissions=current, records=records, sources=sources)
+    out = CohortInput(
+        year=year,
+        cohort=None,
+        submissions=current,
+        records=records,
+        sources=sources,
+        graded=graded,
+    )
     out.cohort = _scoreable(rubric, year, records, out.unit_problems)
     return out
 

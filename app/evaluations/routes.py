@@ -31,6 +31,10 @@ def list_evaluations(
     session: SessionDep,
     principal: AnyUser,
     year: YearQuery = None,
+    province: Annotated[
+        PlainText | None,
+        Query(max_length=64, description="Province: code or any name form / 省份代码或名称"),
+    ] = None,
     type: Annotated[
         PlainText | None, Query(max_length=16, description="The evaluated type")
     ] = None,
@@ -51,6 +55,7 @@ def list_evaluations(
         session,
         principal,
         year=year,
+        province=province,
         unit_type=type,
         decision=decision,
         sort=sort,

@@ -24,8 +24,10 @@ from app.auth.service import Principal, ensure_may_see
 from app.core.errors import Location, NotFound, ProblemError
 from app.core.settings import Settings
 from app.evaluations.cohort import build_input
+from app.evaluations.grades import annotate as annotate_grades
 from app.evaluations.models import CohortRun, Evaluation, RunStatus
 from app.evaluations.staleness import latest_reviews, mark_stale_reviews
+from app.masterdata import UnknownProvinceError, resolve_province
 from app.rubrics import service as rubrics_service
 from app.rubrics.models import RubricVersion
 from scoring import CohortResult, Rubric, list_shipped, load_shipped, score_cohort
@@ -124,6 +126,7 @@ def score_year(
     # to_json() rounds and drops NaN: the stored breakdown is exactly what the library
     # guarantees to be reproducible byte for byte.
     doc: dict[str, Any] = json.loads(result.to_json()) if result is not None else {}
+    annotate_grades(doc, data.graded)
     run = CohortRun(
         year=year,
         rubric_id=rubric.id,
@@ -353,18 +356,38 @@ def _order(sort: str) -> list[Any]:
     return order
 
 
+def _province_code(raw: str) -> str:
+    try:
+        return resolve_province(raw).code
+    except UnknownProvinceError:
+        raise ProblemError(
+            code="province_unknown",
+            title="Unprocessable Content",
+            status=422,
+            detail_en=f"Unknown province '{raw}'; use a GB/T 2260 code such as 320000, "
+            "or the province's name.",
+            detail_zh=f"无法识别省份“{raw}”；请使用行政区划代码（如 320000）或省份名称。",
+            location=Location(field="province"),
+        ) from None
+
+
 def list_evaluations(
     session: Session,
     principal: Principal,
     *,
     year: int | None = None,
+    province: str | None = None,
     unit_type: str | None = None,
     decision: str | None = None,
     sort: str = "year,unit_type,rank,province_code",
     limit: int = 500,
     offset: int = 0,
 ) -> Sequence[Evaluation]:
-    """The current runs' evaluations visible to ``principal`` (a province: its own)."""
+    """The current runs' evaluations visible to ``principal`` (a province: its own).
+
+    ``province`` is a code or any name form; another province's, asked by a province, is an
+    empty list.
+    """
     order = [*_order(sort), col(Evaluation.id).asc()]
     query = (
         select(Evaluation)
@@ -373,6 +396,8 @@ def list_evaluations(
     )
     if principal.is_province:
         query = query.where(Evaluation.province_code == principal.province_code)
+    if province is not None:
+        query = query.where(Evaluation.province_code == _province_code(province))
     if year is not None:
         query = query.where(Evaluation.year == year)
     if unit_type is not None:

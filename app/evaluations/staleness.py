@@ -16,12 +16,17 @@ from sqlmodel import Session, col, select
 from app.evaluations.models import CohortRun, Evaluation
 from app.reviews.models import Review
 
+DECIDING = ("confirm", "override")
+
 
 def latest_reviews(session: Session, year: int) -> dict[str, Review]:
-    """The newest review of each province for ``year``."""
+    """The newest deciding review (confirm or override) of each province for ``year``;
+    grade-only reviews decide nothing."""
     latest: dict[str, Review] = {}
     for review in session.exec(
-        select(Review).where(Review.year == year).order_by(col(Review.id).desc())
+        select(Review)
+        .where(Review.year == year, col(Review.action).in_(DECIDING))
+        .order_by(col(Review.id).desc())
     ).all():
         latest.setdefault(review.province_code, review)
     return latest

@@ -1,4 +1,8 @@
-"""Evaluator reviews: grades, comments and the confirmed or overridden decision."""
+"""Evaluator reviews: grades, comments and the confirmed or overridden decision.
+
+A ``grade`` review carries grades only (no final decision); the decision in force is the
+newest ``confirm`` or ``override`` review.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +18,8 @@ from app.core.model_types import json_field, timestamp_field
 class ReviewBase(SQLModel):
     province_code: str = Field(max_length=8, index=True)
     year: int = Field(index=True)
-    action: str = Field(max_length=16)  # confirm | override
-    final_decision: str = Field(max_length=16)
+    action: str = Field(max_length=16)  # confirm | override | grade
+    final_decision: str | None = Field(default=None, max_length=16)  # None for grade
     final_target_type: str | None = Field(default=None, max_length=16)
     proposed_decision: str = Field(max_length=16)
     proposed_target_type: str | None = Field(default=None, max_length=16)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from app.auth.deps import AnyUser, EvaluatorUser
+from app.core.errors import PROBLEM_JSON
 from app.core.params import IdPath
 from app.deps import SessionDep
 from app.reviews import service as reviews_service
@@ -12,15 +17,73 @@ from app.reviews.models import ReviewPublic
 from app.reviews.service import ReviewCreate
 
 router = APIRouter(tags=["reviews"])
+PROBLEM: dict[str, Any] = {"content": {PROBLEM_JSON: {}}}
 
 
-@router.post("/evaluations/{evaluation_id}/review", status_code=201, response_model=ReviewPublic)
+class Proposal(BaseModel):
+    evaluation_id: int
+    decision: str
+    target_type: str | None
+    total: float | None
+    borderline: bool
+
+
+class Regrade(BaseModel):
+    was: str | None
+    now: str
+
+
+class ReviewResult(ReviewPublic):
+    """The review recorded, and whether its grades made the engine re-compute the proposal."""
+
+    recomputed: bool
+    reviewed_evaluation_id: int
+    proposal: Proposal
+    regraded: dict[str, Regrade]
+
+
+@router.post(
+    "/evaluations/{evaluation_id}/review",
+    status_code=201,
+    response_model=ReviewResult,
+    responses={
+        409: {
+            "description": "The evaluation is no longer current, or the grades changed the "
+            "proposal a confirmation was about (the grades are kept; review the new evaluation)",
+            **PROBLEM,
+        }
+    },
+)
 def create_review(
-    session: SessionDep, principal: EvaluatorUser, evaluation_id: IdPath, body: ReviewCreate
-) -> ReviewPublic:
-    """Grade tasks, comment, and confirm or override (with a reason) the proposed decision."""
-    review = reviews_service.create(session, principal, evaluation_id, body)
-    return ReviewPublic.model_validate(review, from_attributes=True)
+    request: Request,
+    session: SessionDep,
+    principal: EvaluatorUser,
+    evaluation_id: IdPath,
+    body: ReviewCreate,
+) -> ReviewResult | JSONResponse:
+    """Grade tasks (re-scoring the year when a status changes), comment, and confirm or override."""
+    outcome = reviews_service.create(session, principal, evaluation_id, body)
+    if outcome.refused is not None:
+        # A response, not an exception: the applied grades and the re-score are committed.
+        problem = outcome.refused.to_problem(instance=request.url.path)
+        return JSONResponse(problem, status_code=problem["status"], media_type=PROBLEM_JSON)
+    new = outcome.evaluation
+    assert new.id is not None and outcome.reviewed.id is not None
+    return ReviewResult.model_validate(
+        {
+            **ReviewPublic.model_validate(outcome.review, from_attributes=True).model_dump(),
+            "recomputed": outcome.recomputed,
+            "reviewed_evaluation_id": outcome.reviewed.id,
+            "proposal": Proposal(
+                evaluation_id=new.id,
+                decision=new.decision,
+                target_type=new.target_type,
+                total=new.total,
+                borderline=new.borderline,
+            ),
+            "regraded": {t: Regrade(was=w, now=n) for t, (w, n) in outcome.regraded.items()},
+        }
+    )
 
 
 @router.get("/evaluations/{evaluation_id}/reviews", response_model=list[ReviewPublic])

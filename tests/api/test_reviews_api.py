@@ -51,6 +51,20 @@ def test_confirm_keeps_the_proposal_grades_and_comments(client, session, tokens,
         evaluation.decision,
     )
     assert review["grades"] == {"task_l5": "partial"} and review["comments"] == "材料齐全"
+    # the grade changed a status (done -> partial): re-scored, confirmed on the new evaluation
+    assert review["recomputed"] and review["reviewed_evaluation_id"] == evaluation.id
+    assert review["evaluation_id"] == review["proposal"]["evaluation_id"] != evaluation.id
+    assert review["regraded"] == {"task_l5": {"was": "done", "now": "partial"}}
+    new = session.get(Evaluation, review["evaluation_id"])
+    event = session.exec(select(AuditEvent).where(AuditEvent.action == "review.confirm")).one()
+    assert event.after_sha256 == new.result_sha256 != evaluation.result_sha256
+
+
+def test_confirm_without_grades_keeps_the_evaluation(client, session, tokens, evaluation):
+    response = post(client, tokens["evaluator"], evaluation.id, {"action": "confirm"})
+    assert response.status_code == 201, response.text
+    review = response.json()
+    assert not review["recomputed"] and review["evaluation_id"] == evaluation.id
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "review.confirm")).one()
     assert event.after_sha256 == evaluation.result_sha256
 
