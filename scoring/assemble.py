@@ -1,9 +1,10 @@
-"""Turn the pipeline's arrays into per-unit result objects.
+"""Turn the pipeline's arrays into the per-unit result document (plain dicts).
 
 Arrays are rounded and converted to Python lists once per type (vectorised); the loop over
-units only picks entries into plain dicts, so assembling thousands of units stays linear and
-cheap. The caller validates the whole document once (``CohortResult.model_validate``), which
-pydantic-core does in compiled code, far faster than building each object in Python.
+units only picks entries into dict literals, in the field order of the result models, so
+assembling thousands of units stays linear and cheap. Nothing here validates: the engine
+serialises the document directly and builds the typed :class:`~scoring.result.CohortResult`
+in one compiled pass (see :mod:`scoring.engine`).
 """
 
 from __future__ import annotations
@@ -61,51 +62,59 @@ class _TypeTable:
         self.gate_values = [as_list(g.value) for g in ev.gates]
         self.gate_thresholds = [as_list(g.threshold) for g in ev.gates]
         self.gate_passed = [g.passed.tolist() for g in ev.gates]
+        self.indicator_names = [(ind.code, ind.field) for ind in ev.indicators]
+        self.pass_score = float(ev.pass_score)
 
     def evaluation(self, i: int) -> dict[str, Any]:
         ev = self.ev
+        raw, imputed, treated = self.raw[i], self.imputed[i], self.treated[i]
+        normalised, weights, contribution = (
+            self.normalised[i],
+            self.weights[i],
+            self.contribution[i],
+        )
         indicators = [
-            dict(
-                code=ind.code,
-                field=ind.field,
-                raw=self.raw[i][j],
-                imputed=self.imputed[i][j],
-                treated=self.treated[i][j],
-                normalised=self.normalised[i][j],
-                weight=self.weights[i][j],
-                contribution=self.contribution[i][j],
-            )
-            for j, ind in enumerate(ev.indicators)
+            {
+                "code": code,
+                "field": field,
+                "raw": raw[j],
+                "imputed": imputed[j],
+                "treated": treated[j],
+                "normalised": normalised[j],
+                "weight": weights[j],
+                "contribution": contribution[j],
+            }
+            for j, (code, field) in enumerate(self.indicator_names)
         ]
         gates = [
-            dict(
-                code=g.gate.code,
-                name_zh=g.gate.name_zh,
-                name_en=g.gate.name_en,
-                kind=g.gate.kind,
-                field=g.field[i],
-                basis=g.basis[i],
-                value=self.gate_values[k][i],
-                op="==" if g.gate.kind == "tasks_reported" else g.gate.op,
-                threshold=self.gate_thresholds[k][i],
-                passed=self.gate_passed[k][i],
-            )
+            {
+                "code": g.gate.code,
+                "name_zh": g.gate.name_zh,
+                "name_en": g.gate.name_en,
+                "kind": g.gate.kind,
+                "field": g.field[i],
+                "basis": g.basis[i],
+                "value": self.gate_values[k][i],
+                "op": "==" if g.gate.kind == "tasks_reported" else g.gate.op,
+                "threshold": self.gate_thresholds[k][i],
+                "passed": self.gate_passed[k][i],
+            }
             for k, g in enumerate(ev.gates)
         ]
-        return dict(
-            type=ev.type,
-            status=self.status[i],
-            scores=dict(zip(self.node_codes, self.scores[i], strict=True)),
-            indicators=indicators,
-            gates=gates,
-            total=self.total[i],
-            pass_score=float(ev.pass_score),
-            gates_met=self.gates_met[i],
-            meets=self.meets[i],
-            blocked_by=[
+        return {
+            "type": ev.type,
+            "status": self.status[i],
+            "scores": dict(zip(self.node_codes, self.scores[i], strict=True)),
+            "indicators": indicators,
+            "gates": gates,
+            "total": self.total[i],
+            "pass_score": self.pass_score,
+            "gates_met": self.gates_met[i],
+            "meets": self.meets[i],
+            "blocked_by": [
                 ind.field for ind, b in zip(ev.indicators, self.blocked_by[i], strict=True) if b
             ],
-        )
+        }
 
 
 def unit_results(
@@ -116,7 +125,7 @@ def unit_results(
     unreported: npt.NDArray[np.bool_],
     fields: dict[str, npt.NDArray[np.float64]],
 ) -> list[dict[str, Any]]:
-    """One :class:`UnitResult` per unit, in the cohort's row order."""
+    """One unit result (the shape of :class:`~scoring.result.UnitResult`) per unit, in row order."""
     tables = [_TypeTable(evaluations[t]) for t in rubric.type_order]
     writer = ReasonWriter(rubric, cohort, evaluations, decisions)
     required = [f for f in rubric.spec.inputs if f.required]

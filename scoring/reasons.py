@@ -7,8 +7,11 @@ import math
 from scoring.data import CohortData
 from scoring.decide import Decisions
 from scoring.evaluate import TypeEvaluation
-from scoring.result import Sentence
 from scoring.rubric import Rubric
+
+# One step of a reason path in the shape of :class:`scoring.result.Sentence` (``zh``, ``en``);
+# a plain dict, as the rest of the result document is assembled (see scoring.assemble).
+Sentence = dict[str, str]
 
 STAGE_ZH = {"pilot": "试点", "demonstration": "示范", "strong": "强省", "none": "未列入"}
 
@@ -49,7 +52,7 @@ class ReasonWriter:
         head_zh, head_en = f"按{self.zh(t)}评价：", f"as {self.en(t)}: "
         if ev.screened_out[i]:
             share = self.rubric.spec.screening.min_present_share * 100
-            return Sentence(
+            return dict(
                 zh=f"{head_zh}有值指标比例低于 {share:g} %，不予评分",
                 en=f"{head_en}fewer than {share:g} % of indicators present, not scored",
             )
@@ -57,13 +60,13 @@ class ReasonWriter:
             fields = ", ".join(
                 ind.field for ind, b in zip(ev.indicators, ev.blocked_by[i], strict=True) if b
             )
-            return Sentence(
+            return dict(
                 zh=f"{head_zh}缺少不可估补的数据（{fields}），请补填后重新评分",
                 en=f"{head_en}blocked by missing data that may not be imputed ({fields}); "
                 "fill it in and re-score",
             )
         if not ev.scored[i]:
-            return Sentence(
+            return dict(
                 zh=f"{head_zh}缺失指标的权重过大，无法计算总分",
                 en=f"{head_en}too much of the weight is missing to compute a total",
             )
@@ -92,11 +95,11 @@ class ReasonWriter:
         score_zh = f"得分 {total:.1f} {'≥' if cmp_ok else '<'} {ev.pass_score:g}"
         score_en = f"score {total:.1f} {'≥' if cmp_ok else '<'} {ev.pass_score:g}"
         if failed_zh:
-            return Sentence(
+            return dict(
                 zh=head_zh + "；".join(failed_zh) + f"；{score_zh}",
                 en=head_en + "; ".join(failed_en) + f"; {score_en}",
             )
-        return Sentence(zh=f"{head_zh}门槛均满足，{score_zh}", en=f"{head_en}gates met, {score_en}")
+        return dict(zh=f"{head_zh}门槛均满足，{score_zh}", en=f"{head_en}gates met, {score_en}")
 
     def path(self, i: int) -> list[Sentence]:
         """The full reason path of unit ``i``."""
@@ -106,7 +109,7 @@ class ReasonWriter:
         out: list[Sentence] = []
         if stage == "none" and kind != "enter":
             return [
-                Sentence(
+                dict(
                     zh="未列入试点且未申请进入：不作决定",
                     en="not in the programme and no entry application: no decision",
                 )
@@ -114,9 +117,7 @@ class ReasonWriter:
         if kind:
             verb_zh = "申请调整为" if kind == "change" else "申请进入"
             verb_en = "applied to change to" if kind == "change" else "applied to enter as"
-            out.append(
-                Sentence(zh=f"{verb_zh}{self.zh(applied)}", en=f"{verb_en} {self.en(applied)}")
-            )
+            out.append(dict(zh=f"{verb_zh}{self.zh(applied)}", en=f"{verb_en} {self.en(applied)}"))
             out.append(self.describe(i, applied))
         if not (kind == "enter" and d.route[i] == "incomplete"):
             out.extend(self._search(i, own, applied, kind))
@@ -125,7 +126,7 @@ class ReasonWriter:
         if d.borderline[i]:
             m = self.rubric.spec.decision.borderline_margin
             out.append(
-                Sentence(
+                dict(
                     zh=f"临界：得分与及格线相差不超过 {m:g} 分，建议复核",
                     en=f"borderline: a score within {m:g} of a pass score it was "
                     "decided on; review advised",
@@ -156,7 +157,7 @@ class ReasonWriter:
         if fell:
             cap = self.rubric.type(fell).cap
             return [
-                Sentence(
+                dict(
                     zh=f"{self.zh(fell)}名额上限 {cap} 个已满（排名第 {int(d.cap_rank[i])}）",
                     en=f"cap of {cap} {self.en(fell)} places reached (ranked {int(d.cap_rank[i])})",
                 )
@@ -165,7 +166,7 @@ class ReasonWriter:
             t = str(d.to_type[i])
             cap = self.rubric.type(t).cap
             return [
-                Sentence(
+                dict(
                     zh=f"超出{self.zh(t)}参考上限 {cap} 个"
                     f"（排名第 {int(d.cap_rank[i])}），请评审确认",
                     en=f"beyond the advisory cap of {cap} {self.en(t)} places (ranked "
@@ -178,31 +179,31 @@ class ReasonWriter:
         d, c = self.d, self.cohort
         outcome, to_t, to_s = str(d.outcome[i]), str(d.to_type[i]), str(d.to_stage[i])
         if outcome == "pass":
-            return Sentence(
+            return dict(
                 zh=f"→ 通过：{STAGE_ZH[c.stages[i]]} → {STAGE_ZH[to_s]}",
                 en=f"→ pass: stage {c.stages[i]} → {to_s}",
             )
         if outcome == "reclassify":
-            return Sentence(
+            return dict(
                 zh=f"→ 调整类型为{self.zh(to_t)}（{STAGE_ZH[to_s]}）",
                 en=f"→ reclassify to {self.en(to_t)} (stage {to_s})",
             )
         if outcome == "admit":
-            return Sentence(
+            return dict(
                 zh=f"→ 准予进入，类型{self.zh(to_t)}",
                 en=f"→ admit as {self.en(to_t)} (stage {to_s})",
             )
         if outcome in ("reject", "exit") and str(d.cap_from[i]):
             verb_zh, verb_en = ("不予进入", "reject") if outcome == "reject" else ("退出", "exit")
-            return Sentence(
+            return dict(
                 zh=f"→ {verb_zh}：所满足的类型均无剩余名额",
                 en=f"→ {verb_en}: no place left in any type it meets",
             )
         if outcome == "reject":
-            return Sentence(zh="→ 不予进入：不满足任何类型", en="→ reject: meets no type")
+            return dict(zh="→ 不予进入：不满足任何类型", en="→ reject: meets no type")
         if outcome == "exit":
-            return Sentence(zh="→ 退出：不满足任何类型", en="→ exit: meets no type")
-        return Sentence(
+            return dict(zh="→ 退出：不满足任何类型", en="→ exit: meets no type")
+        return dict(
             zh="→ 数据不完整，暂不作决定",
             en="→ incomplete: no decision until the data are corrected",
         )
