@@ -13,10 +13,10 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlmodel import Session, col, select
 
 from app.audit import service as audit_service
@@ -190,50 +190,64 @@ def _add_evaluations(
     doc: dict[str, Any],
     submissions: dict[str, Any],
 ) -> None:
+    """Insert one evaluation row per unit of ``doc`` (the run's result document).
+
+    Everything is read from the document the caller already decoded from ``result.to_json()``
+    (the same values the typed ``result`` holds), and the rows go in with one bulk insert
+    rather than one ORM object each: at a few thousand units a year, building and flushing
+    ORM objects cost more than the scoring. Rows are not added to the session; read them
+    back with a query.
+    """
     assert run.id is not None
+    shared = {"rubric": doc["rubric"], "year": doc["year"], "inputs_sha256": doc["inputs_sha256"]}
     rows = []
-    for unit, unit_doc in zip(result.units, doc["units"], strict=True):
-        own = {e.type: e for e in unit.evaluations}
-        basis = own.get(unit.type) or (own.get(unit.application.type) if unit.application else None)
-        breakdown = {
-            **unit_doc,
-            "rubric": doc["rubric"],
-            "year": doc["year"],
-            "inputs_sha256": doc["inputs_sha256"],
-        }
+    for unit in doc["units"]:
+        breakdown = {**unit, **shared}
+        total = _basis_total(unit)
+        decision = unit["decision"]
         rows.append(
-            Evaluation(
-                run_id=run.id,
-                province_code=unit.unit,
-                year=run.year,
-                unit_type=unit.type,
-                total=None if basis is None or basis.total is None else round(basis.total, 6),
-                decision=unit.decision.outcome,
-                target_type=unit.decision.to_type or None,
-                borderline=unit.decision.borderline,
-                rubric_sha256=run.rubric_sha256,
-                input_sha256=run.input_sha256,
-                submission_id=getattr(submissions.get(unit.unit), "id", None),
-                result_sha256=_sha256_json(breakdown),
-                result=breakdown,
-            )
+            {
+                "run_id": run.id,
+                "province_code": unit["unit"],
+                "year": run.year,
+                "unit_type": unit["type"],
+                "total": None if total is None else round(total, 6),
+                "rank": None,
+                "decision": decision["outcome"],
+                "target_type": decision["to_type"] or None,
+                "borderline": decision["borderline"],
+                "rubric_sha256": run.rubric_sha256,
+                "input_sha256": run.input_sha256,
+                "submission_id": getattr(submissions.get(unit["unit"]), "id", None),
+                "result_sha256": _sha256_json(breakdown),
+                "result": breakdown,
+            }
         )
     _rank(rows)
-    session.add_all(rows)
-    session.flush()
+    if rows:
+        session.execute(insert(Evaluation.__table__), rows)  # type: ignore[attr-defined]
 
 
-def _rank(rows: Sequence[Evaluation]) -> None:
+def _basis_total(unit: dict[str, Any]) -> float | None:
+    """The total under the unit's own type, else under the type it applied for."""
+    totals = {e["type"]: e["total"] for e in unit["evaluations"]}
+    if unit["type"] in totals:
+        return cast(float | None, totals[unit["type"]])
+    application = unit["application"]
+    return cast(float | None, totals.get(application["type"])) if application else None
+
+
+def _rank(rows: Sequence[dict[str, Any]]) -> None:
     """Rank within each evaluated type: total descending, then unit id (the rubric's tie
     break); units without a total are not ranked."""
-    by_type: dict[str, list[Evaluation]] = {}
+    by_type: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
-        if row.total is not None:
-            by_type.setdefault(row.unit_type, []).append(row)
+        if row["total"] is not None:
+            by_type.setdefault(row["unit_type"], []).append(row)
     for group in by_type.values():
-        group.sort(key=lambda r: (-(r.total or 0.0), r.province_code))
+        group.sort(key=lambda r: (-r["total"], r["province_code"]))
         for position, row in enumerate(group, start=1):
-            row.rank = position
+            row["rank"] = position
 
 
 def promote_run(session: Session, run: CohortRun, *, actor: Principal | None = None) -> CohortRun:
