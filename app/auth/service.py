@@ -12,6 +12,7 @@ import hmac
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol, TypeVar, cast
 
 from sqlmodel import Session, col, select
 
@@ -19,6 +20,8 @@ from app.auth.models import ApiToken, Role
 from app.core.errors import NotFound, ProblemError
 from app.core.model_types import utcnow
 from app.core.settings import Settings
+
+T = TypeVar("T")
 
 TOKEN_PREFIX = "ipe_"
 
@@ -66,6 +69,38 @@ def ensure_may_see(
     """Raise :class:`Hidden` unless ``principal`` may see an object of ``province_code``."""
     if not principal.may_see(province_code):
         raise Hidden(what_en, what_zh, ident, object_type)
+
+
+class _Owned(Protocol):
+    province_code: str
+
+
+def get_visible(
+    session: Session,
+    principal: Principal,
+    model: type[T],
+    ident: int,
+    *,
+    what_en: str,
+    what_zh: str,
+    object_type: str,
+) -> T:
+    """The row ``ident`` of ``model``; 404 when it is missing or belongs to another province.
+
+    Both cases answer alike, so a province cannot learn that another's object exists.
+    """
+    row = session.get(model, ident)
+    if row is None:
+        raise NotFound(what_en, what_zh, ident)
+    ensure_may_see(
+        principal,
+        cast(_Owned, row).province_code,
+        what_en=what_en,
+        what_zh=what_zh,
+        ident=ident,
+        object_type=object_type,
+    )
+    return row
 
 
 def hash_token(settings: Settings, token: str) -> str:

@@ -20,7 +20,7 @@ from sqlalchemy import insert, text
 from sqlmodel import Session, col, select
 
 from app.audit import service as audit_service
-from app.auth.service import Principal, ensure_may_see
+from app.auth.service import Principal, get_visible
 from app.core.errors import Location, NotFound, ProblemError
 from app.core.settings import Settings
 from app.evaluations.cohort import build_input
@@ -322,18 +322,15 @@ def rescore_year(
 
 def get_evaluation(session: Session, principal: Principal, evaluation_id: int) -> Evaluation:
     """One evaluation with its full breakdown; another province's is a 404."""
-    row = session.get(Evaluation, evaluation_id)
-    if row is None:
-        raise NotFound("evaluation", "评估结果", evaluation_id)
-    ensure_may_see(
+    return get_visible(
+        session,
         principal,
-        row.province_code,
+        Evaluation,
+        evaluation_id,
         what_en="evaluation",
         what_zh="评估结果",
-        ident=evaluation_id,
         object_type="evaluation",
     )
-    return row
 
 
 def evaluation_of_submission(session: Session, submission_id: int) -> Evaluation | None:

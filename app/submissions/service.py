@@ -17,8 +17,8 @@ from pydantic import BaseModel
 from sqlmodel import Session, col, func, select
 
 from app.audit import service as audit_service
-from app.auth.service import Principal, ensure_may_see
-from app.core.errors import Location, NotFound, ProblemError
+from app.auth.service import Principal, get_visible
+from app.core.errors import Location, ProblemError
 from app.core.settings import Settings
 from app.evaluations import service as evaluations_service
 from app.intake.annotate import annotate_workbook
@@ -266,18 +266,15 @@ def current(session: Session, province_code: str, year: int) -> Submission | Non
 
 def get(session: Session, principal: Principal, submission_id: int) -> Submission:
     """One submission version; another province's is a 404."""
-    row = session.get(Submission, submission_id)
-    if row is None:
-        raise NotFound("submission", "填报记录", submission_id)
-    ensure_may_see(
+    return get_visible(
+        session,
         principal,
-        row.province_code,
+        Submission,
+        submission_id,
         what_en="submission",
         what_zh="填报记录",
-        ident=submission_id,
         object_type="submission",
     )
-    return row
 
 
 def list_submissions(
