@@ -23,6 +23,10 @@ VENV = Path(os.environ.get("IPEVAL_VENV", ROOT / ".venv"))
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / ("python.exe" if os.name == "nt" else "python")
 LOCKS = {"run": ROOT / "requirements" / "lock.txt", "test": ROOT / "requirements" / "lock-test.txt"}
+# pip, setuptools and wheel, hash-pinned: installed first with whatever pip `python3 -m venv`
+# bundled (23.2 on Python 3.11), which cannot install the main locks itself (it mishandles an
+# extra such as coverage[toml] in --require-hashes mode), and then used as the build backend.
+TOOLS_LOCK = ROOT / "requirements" / "lock-bootstrap.txt"
 COVERAGE_FLOOR = "80"
 FORMATTED = ("app", "scoring", "tests", "bench", "migrations/env.py", "bootstrap.py")
 
@@ -43,13 +47,17 @@ def install(kind: str) -> None:
         say(f"creating virtual environment {VENV}")
         venv.EnvBuilder(with_pip=True).create(VENV)
     lock = LOCKS[kind]
-    digest = hashlib.sha256(lock.read_bytes() + (ROOT / "pyproject.toml").read_bytes())
+    digest = hashlib.sha256(
+        TOOLS_LOCK.read_bytes() + lock.read_bytes() + (ROOT / "pyproject.toml").read_bytes()
+    )
     stamp = VENV / f".ipeval-{kind}.sha256"
     if stamp.exists() and stamp.read_text() == digest.hexdigest():
         return
     pip = (PY, "-m", "pip", "--disable-pip-version-check")
+    sh(*pip, "install", "--quiet", "--require-hashes", "-r", TOOLS_LOCK)
     sh(*pip, "install", "--quiet", "--require-hashes", "-r", lock)
-    sh(*pip, "install", "--quiet", "--no-deps", "-e", ROOT)
+    # The build backend is the locked setuptools just installed, not a fresh unpinned download.
+    sh(*pip, "install", "--quiet", "--no-deps", "--no-build-isolation", "-e", ROOT)
     stamp.write_text(digest.hexdigest())
 
 
