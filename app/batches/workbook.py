@@ -11,6 +11,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from app.batches.diff import UnitChange
+from app.core.exports import write_row
 
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -74,28 +75,28 @@ def _summary_sheet(sheet: Any, batch: Mapping[str, Any], summary: Mapping[str, A
         ("最大得分变化 Max |score Δ|", summary.get("max_abs_score_change")),
     ]
     for label, value in rows:
-        sheet.append([label, value])
+        write_row(sheet, [label, value])
     for title, counts in (
         ("结论变化方向 Decision changes (old→new)", summary.get("transitions") or {}),
         ("新未达门槛 Gates newly failed", summary.get("gates_newly_failed") or {}),
         ("新达到门槛 Gates newly passed", summary.get("gates_newly_passed") or {}),
     ):
-        sheet.append([])
-        sheet.append([title, "数量 Count"])
+        write_row(sheet, [])
+        write_row(sheet, [title, "数量 Count"])
         _style_header(sheet, sheet.max_row, 2)
         for key, count in counts.items():
-            sheet.append([key, count])
+            write_row(sheet, [key, count])
     sheet.column_dimensions["A"].width = 42
     sheet.column_dimensions["B"].width = 70
 
 
 def _changes_sheet(sheet: Any, changes: Sequence[UnitChange], names: Mapping[str, str]) -> None:
-    sheet.append([header for header, _, _ in CHANGE_COLUMNS])
+    write_row(sheet, [header for header, _, _ in CHANGE_COLUMNS])
     _style_header(sheet, 1, len(CHANGE_COLUMNS))
     sheet.row_dimensions[1].height = 32
     for c in changes:
         values = _row(c, names)
-        sheet.append([values[key] for _, key, _ in CHANGE_COLUMNS])
+        write_row(sheet, [values[key] for _, key, _ in CHANGE_COLUMNS])
         if c.decision_changed or c.target_type_changed:
             for cell in sheet[sheet.max_row]:
                 cell.fill = CHANGED_FILL

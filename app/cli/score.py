@@ -98,11 +98,14 @@ def write_report(result: CohortResult, out: Path) -> None:
     """An .xlsx report: decisions with reasons, and every node score per type."""
     from openpyxl import Workbook  # imported here: only --out needs it
 
+    from app.core.exports import write_row
+
     book = Workbook()
     sheet = book.active
     assert sheet is not None
     sheet.title = "decisions 决定"
-    sheet.append(
+    write_row(
+        sheet,
         [
             "unit",
             "type",
@@ -113,11 +116,12 @@ def write_report(result: CohortResult, out: Path) -> None:
             "borderline",
             "reasons_en",
             "reasons_zh",
-        ]
+        ],
     )
     for u in result.units:
         d = u.decision
-        sheet.append(
+        write_row(
+            sheet,
             [
                 u.unit,
                 u.type,
@@ -128,20 +132,20 @@ def write_report(result: CohortResult, out: Path) -> None:
                 d.borderline,
                 "\n".join(s.en for s in d.reasons),
                 "\n".join(s.zh for s in d.reasons),
-            ]
+            ],
         )
     scores = book.create_sheet("scores 得分")
-    scores.append(["unit", "type", "status", "node", "score"])
+    write_row(scores, ["unit", "type", "status", "node", "score"])
     for u in result.units:
         for e in u.evaluations:
             for node, value in e.scores.items():
-                scores.append([u.unit, e.type, e.status, node, value])
+                write_row(scores, [u.unit, e.type, e.status, node, value])
     meta = book.create_sheet("rubric 规则")
-    meta.append(["rubric_id", result.rubric.id])
-    meta.append(["version", result.rubric.version])
-    meta.append(["sha256", result.rubric.sha256])
-    meta.append(["inputs_sha256", result.inputs_sha256])
-    meta.append(["year", result.year])
+    write_row(meta, ["rubric_id", result.rubric.id])
+    write_row(meta, ["version", result.rubric.version])
+    write_row(meta, ["sha256", result.rubric.sha256])
+    write_row(meta, ["inputs_sha256", result.inputs_sha256])
+    write_row(meta, ["year", result.year])
     book.save(out)
 
 

@@ -17,6 +17,7 @@ from datetime import datetime
 
 from openpyxl import load_workbook
 
+from app.core.exports import write_cell
 from app.demo.generate import DemoValue
 from app.intake import write_template
 from app.intake.spec import TYPE_LABELS, FieldKind, build_spec
@@ -64,7 +65,7 @@ def fill_workbook(
         if name is None:
             raise KeyError(f"the {year} template for {province.code} has no cell named {v.name}")
         ((sheet, ref),) = tuple(name.destinations)
-        book[sheet][ref.replace("$", "")].value = _typed(kinds.get(v.name, "text"), v.value)
+        write_cell(book[sheet][ref.replace("$", "")], _typed(kinds.get(v.name, "text"), v.value))
     out = io.BytesIO()
     book.save(out)
     return _reproducible(out.getvalue(), saved_at(year))

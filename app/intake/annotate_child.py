@@ -6,6 +6,8 @@ import io
 from collections import defaultdict
 from typing import Any
 
+from app.core.exports import write_cell, write_row
+
 SUMMARY_SHEET = "问题汇总 Problems"
 _FILLS = {"error": "FFC7CE", "warning": "FFEB9C"}  # Excel's own "bad" and "neutral" tints
 _HEADERS = (
@@ -36,7 +38,7 @@ def _values_copy(data: bytes) -> Any:
     for name in source.sheet_names:
         ws = wb.create_sheet(name[:31])
         for row in source.get_sheet_by_name(name).to_python(skip_empty_area=False):
-            ws.append([None if value == "" else value for value in row])
+            write_row(ws, (None if value == "" else value for value in row))
     return wb
 
 
@@ -67,14 +69,15 @@ def annotate_in_child(data: bytes, report: dict[str, Any]) -> bytes:
         comment.width, comment.height = 360, 60 + 60 * len(found)
         cell.comment = comment
     ws = wb.create_sheet(SUMMARY_SHEET, 0)
-    ws["A1"] = (
+    write_cell(
+        ws["A1"],
         f"共 {len(problems)} 个问题 / {len(problems)} problem(s) — "
         f"sha256 {report['file_sha256'][:16]}, rubric {report.get('rubric_id')}@"
-        f"{report.get('rubric_version')}, template {report.get('template_version')}"
+        f"{report.get('rubric_version')}, template {report.get('template_version')}",
     )
     ws["A1"].font = Font(bold=True)
     for col, (label, width) in enumerate(_HEADERS, start=1):
-        ws.cell(row=3, column=col, value=label).font = Font(bold=True)
+        write_cell(ws.cell(row=3, column=col), label).font = Font(bold=True)
         ws.column_dimensions[ws.cell(row=3, column=col).column_letter].width = width
     for row, p in enumerate(problems, start=4):
         values = (
@@ -88,7 +91,7 @@ def annotate_in_child(data: bytes, report: dict[str, Any]) -> bytes:
             p["value"],
         )
         for col, value in enumerate(values, start=1):
-            ws.cell(row=row, column=col, value=value)
+            write_cell(ws.cell(row=row, column=col), value)
         ws.cell(row=row, column=1).fill = PatternFill("solid", start_color=_FILLS[p["severity"]])
         if (p["sheet"], p["cell"]) in by_cell:
             sheet = p["sheet"].replace("'", "''")

@@ -48,3 +48,16 @@ def test_control_characters_are_replaced_not_crashing() -> None:
 def test_csv_text_quotes_formula_triggers(payload: str) -> None:
     assert csv_text(payload) == "'" + payload
     assert csv_text("江苏") == "江苏"
+
+
+@pytest.mark.parametrize("payload", [" =1+1", "\u3000=1+1", "\uff1d1+1", "\n+1"])
+def test_csv_text_sees_through_leading_blanks_and_full_width_signs(payload: str) -> None:
+    assert csv_text(payload) == "'" + payload
+
+
+def test_write_row_walks_down_like_append_but_never_binds_formulas() -> None:
+    from app.core.exports import write_row
+
+    sheet = openpyxl.Workbook().active
+    assert [write_row(sheet, ["=1+1"]), write_row(sheet, []), write_row(sheet, [2])] == [1, 2, 3]
+    assert sheet["A1"].data_type == "s" and sheet["A3"].value == 2
