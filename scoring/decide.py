@@ -73,6 +73,13 @@ def decide(rubric: Rubric, cohort: CohortData, evaluations: dict[str, TypeEvalua
     outcome = np.full(units, "none", dtype="<U16")
     to_type, to_stage = types.copy(), stages.copy()
     route = np.full(units, "none", dtype="<U16")
+    if not rubric.spec.decision.enabled:
+        # A plain composite index: scores and ranks only, no proposal and no cap.
+        nothing = np.zeros(units, dtype=bool)
+        blank = np.full(units, "", dtype="<U16")
+        return Decisions(
+            outcome, to_type, stages, route, blank, np.zeros(units, np.int64), nothing, nothing
+        )
     undecided = np.ones(units, dtype=bool)
     in_programme = stages != "none"
     entrant = ~in_programme & (app_kind == "enter")

@@ -16,7 +16,7 @@ from scoring.kernel import TypeKernel
 from scoring.normalise import COHORT_RELATIVE, normalise_columns
 from scoring.rubric import Indicator, Rubric
 from scoring.rubric.schema import Gate, Imputation
-from scoring.treat import TreatmentReport, treat
+from scoring.treat import TreatmentReport, TreatmentSpec, treat_with
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -108,9 +108,6 @@ def evaluate_type(
     _, groups = np.unique(np.array(cohort.groups, dtype=object), return_inverse=True)
     raw = np.column_stack([fields[i.field] for i in indicators]).reshape(units, len(indicators))
 
-    present_share = np.mean(~np.isnan(raw), axis=1)
-    screened_out = present_share < rubric.spec.screening.min_present_share - 1e-12
-
     filled = np.empty_like(raw)
     imputed = np.zeros(raw.shape, dtype=bool)
     blocked_by = np.zeros(raw.shape, dtype=bool)
@@ -123,6 +120,7 @@ def evaluate_type(
             method,
             groups,
         )
+    screened_out = _screened_out(rubric, cohort, raw, filled)
     blocked = blocked_by.any(axis=1) & ~screened_out
     # Screened-out and blocked units take no part in cohort statistics.
     included = ~screened_out & ~blocked
@@ -130,15 +128,10 @@ def evaluate_type(
 
     treated = filled.copy()
     reports: dict[str, TreatmentReport] = {}
-    t = rubric.spec.treatment
     for j, ind in enumerate(indicators):
-        if ind.treat_outliers and ind.normalise.method in COHORT_RELATIVE:
-            treated[:, j], reports[ind.code] = treat(
-                filled[:, j],
-                skew_limit=t.skew_limit,
-                kurtosis_limit=t.kurtosis_limit,
-                max_steps=t.max_steps,
-            )
+        if treats(ind):
+            spec_j = TreatmentSpec.of(rubric.spec.treatment, ind)
+            treated[:, j], reports[ind.code] = treat_with(filled[:, j], spec_j)
     normalised = normalise_columns(
         treated, [i.normalise for i in indicators], [i.direction == "higher" for i in indicators]
     )
@@ -163,6 +156,28 @@ def evaluate_type(
         gates=gates,
         treatments=reports,
     )
+
+
+def treats(ind: Indicator) -> bool:
+    """Whether outlier treatment applies to an indicator (cohort-relative methods only)."""
+    return ind.treat_outliers and ind.normalise.method in COHORT_RELATIVE
+
+
+def _screened_out(
+    rubric: Rubric, cohort: CohortData, raw: FloatArray, filled: FloatArray
+) -> BoolArray:
+    """Units with too small a share of indicators present, after the forced lists.
+
+    The share counts raw values, or values after imputation with ``after = "imputed"``.
+    """
+    rule = rubric.spec.screening
+    basis = filled if rule.after == "imputed" else raw
+    share = np.mean(~np.isnan(basis), axis=1) if basis.shape[1] else np.ones(basis.shape[0])
+    out = share < rule.min_present_share - 1e-12
+    ids = np.array(cohort.unit_ids, dtype=object)
+    out |= np.isin(ids, list(rule.force_exclude))
+    out &= ~np.isin(ids, list(rule.force_include))
+    return np.asarray(out, dtype=bool)
 
 
 def _gate(

@@ -17,8 +17,6 @@ from scoring.rubric.schema import Aggregation, Indicator, Node, TypeSpec
 
 FloatArray = npt.NDArray[np.float64]
 
-ROOT = "total"
-
 
 @dataclass(frozen=True)
 class InnerNode:
@@ -35,7 +33,8 @@ class TypeKernel:
     """The hierarchy of one type, flattened.
 
     ``codes`` lists the indicators (``n_indicators`` leaves, in depth-first order), then the
-    inner nodes in post-order, then ``"total"`` last. ``weights`` holds each code's weight
+    inner nodes in post-order, then the type's root (``TypeSpec.root``, ``"total"`` by
+    default) last. ``weights`` holds each code's weight
     (the root's is 1), so ``weights`` is the default parameter vector.
     """
 
@@ -65,9 +64,9 @@ class TypeKernel:
             return len(codes) - 1
 
         top = tuple(compile_node(p) for p in spec.pillars)
-        codes.append(ROOT)
+        codes.append(spec.root)
         weights.append(1.0)
-        inner.append(InnerNode(ROOT, top, spec.aggregation, spec.max_missing_share))
+        inner.append(InnerNode(spec.root, top, spec.aggregation, spec.max_missing_share))
         parents = [-1] * len(codes)
         for node in inner:
             for c in node.children:

@@ -66,15 +66,22 @@ def target(
     return np.asarray(100.0 * ratio, dtype=np.float64)
 
 
-def minmax(x: FloatArray, higher: Higher) -> FloatArray:
-    """Cohort min-max: ``100 (x - min) / (max - min)``; a constant column scores 50."""
+def minmax(
+    x: FloatArray, higher: Higher, low: ArrayLike = 0.0, high: ArrayLike = 100.0
+) -> FloatArray:
+    """Cohort min-max onto ``[low, high]``: ``low + (high - low) (x - min) / (max - min)``.
+
+    A constant column scores the middle of the range, ``(low + high) / 2`` (COINr's
+    ``n_minmax`` gives NaN there, 0 / 0).
+    """
     x = np.asarray(x, dtype=np.float64)
     lo, hi = _nan_stat(np.nanmin, x), _nan_stat(np.nanmax, x)
     span = hi - lo
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(span > 0, (x - lo) / np.where(span > 0, span, 1.0), 0.5)
     share = np.where(np.isnan(x), np.nan, share)
-    return np.asarray(100.0 * _orient(share, higher), dtype=np.float64)
+    low_a, high_a = np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)
+    return np.asarray(low_a + (high_a - low_a) * _orient(share, higher), dtype=np.float64)
 
 
 def zscore(x: FloatArray, higher: Higher, centre: ArrayLike, spread: ArrayLike) -> FloatArray:
@@ -169,7 +176,7 @@ def _cohort_block(
     x: FloatArray, name: str, ms: Sequence[Normalisation], up: npt.NDArray[np.bool_]
 ) -> FloatArray:
     if name == "minmax":
-        return minmax(x, up)
+        return minmax(x, up, _param(ms, "low")[:, None], _param(ms, "high")[:, None])
     if name == "zscore":
         return zscore(x, up, _param(ms, "centre")[:, None], _param(ms, "spread")[:, None])
     return rank(x, up)

@@ -107,6 +107,8 @@ class ReasonWriter:
         own, stage = c.types[i], c.stages[i]
         kind, applied = c.application_kind[i], c.application_type[i]
         out: list[Sentence] = []
+        if not self.rubric.spec.decision.enabled:
+            return [self._index_sentence(i, own)]
         if stage == "none" and kind != "enter":
             return [
                 dict(
@@ -133,6 +135,19 @@ class ReasonWriter:
                 )
             )
         return out
+
+    def _index_sentence(self, i: int, t: str) -> Sentence:
+        """A plain composite index: the score (or why there is none), and no decision."""
+        ev = self.ev[t]
+        if ev.scored[i]:
+            total = float(ev.total[i])
+            return dict(
+                zh=f"综合得分 {total:.1f}；本评价规则只计分排名，不作决定",
+                en=f"composite score {total:.1f}; this rubric scores and ranks, it takes no "
+                "decisions",
+            )
+        reason = self.describe(i, t)
+        return dict(zh=reason["zh"] + "；不作决定", en=reason["en"] + "; no decision")
 
     def _search(self, i: int, own: str, applied: str, kind: str) -> list[Sentence]:
         # Mirrors scoring.decide: own type first, then the search list of the own type (or of

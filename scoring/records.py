@@ -12,17 +12,19 @@ import numpy.typing as npt
 from scoring.cohort import NOT_REPORTED, CohortData, CohortError, DataProblem
 from scoring.rubric import TASK_STATUS_ALIASES, TASK_STATUSES, Rubric
 
-TYPE_ALIASES: dict[str, str] = {
-    "leading": "leading",
-    "引领型": "leading",
-    "supporting": "supporting",
-    "支撑型": "supporting",
-    "characteristic": "characteristic",
-    "特色型": "characteristic",
-    "none": "none",
-    "": "none",
-    "无": "none",
-}
+#: Spellings of "outside the programme"; each rubric type adds its code and names.
+NONE_ALIASES: dict[str, str] = {"none": "none", "": "none", "无": "none"}
+
+
+def type_aliases(rubric: Rubric) -> dict[str, str]:
+    """Accepted spellings of each type the rubric declares: code, Chinese and English name."""
+    out = dict(NONE_ALIASES)
+    for code, t in rubric.spec.types.items():
+        out.update({t.name_zh.strip().lower(): code, t.name_en.strip().lower(): code})
+        out[code] = code
+    return out
+
+
 STAGE_ALIASES: dict[str, str] = {
     "pilot": "pilot",
     "试点": "pilot",
@@ -54,13 +56,24 @@ class RecordReader:
         self.year = year
         self.cols = rubric.spec.columns
         self.problems: list[DataProblem] = []
+        self.types = type_aliases(rubric)
+        self.decides = rubric.spec.decision.enabled
+        # Where each value column is read from: an input's ``column`` if it names one.
+        self.source = {f.code: f.column or f.code for f in rubric.spec.inputs}
+        self.source.update(
+            {col: f"{self.source[of]}{col[len(of) :]}" for col, of in rubric.history_columns()}
+        )
+
+    def _get(self, rec: Mapping[str, Any], code: str) -> Any:
+        name = self.source.get(code, code)
+        return rec.get(name) if name in rec else rec.get(code)
 
     def problem(self, row: int, column: str, zh: str, en: str) -> None:
         self.problems.append(DataProblem(row, column, zh, en))
 
     def check_header(self, header: list[str]) -> None:
         for col in self.rubric.data_columns():
-            if col.required and col.code not in header:
+            if col.required and col.code not in header and self.source.get(col.code) not in header:
                 self.problem(
                     0,
                     col.code,
@@ -130,9 +143,14 @@ class RecordReader:
         if not uid:
             self.problem(row, c.unit_id, "单位编号为空；请填写", "unit id is blank; fill it in")
         app_kind, app_type = self._application(row, _text(rec.get(c.application)))
-        unit_type = self._enum(row, c.type, rec.get(c.type), TYPE_ALIASES)
+        unit_type = self._enum(row, c.type, rec.get(c.type), self.types)
         stage = self._enum(row, c.stage, rec.get(c.stage), STAGE_ALIASES)
-        self._check_consistency(row, unit_type, stage, app_kind, app_type)
+        if not self.decides:
+            # A plain composite index: every unit is scored under its type (the first type
+            # when none is given) and no decision depends on stage or applications.
+            unit_type = unit_type if unit_type != "none" else self.rubric.type_order[0]
+        else:
+            self._check_consistency(row, unit_type, stage, app_kind, app_type)
         return {
             "id": uid,
             "name": _text(rec.get(c.unit_name)),
@@ -143,7 +161,9 @@ class RecordReader:
             "app_type": app_type,
             "muni": self._bool(row, c.municipality, rec.get(c.municipality)),
             "base_year": self._number(row, c.baseline_year, rec.get(c.baseline_year), None, None),
-            "values": [self._number(row, col, rec.get(col), *bounds[col]) for col in value_columns],
+            "values": [
+                self._number(row, col, self._get(rec, col), *bounds[col]) for col in value_columns
+            ],
             "flags": [self._bool(row, f.code, rec.get(f.code)) for f in self.rubric.spec.flags],
             "tasks": [self._task(row, t.code, rec.get(t.code)) for t in self.rubric.spec.tasks],
         }
@@ -195,7 +215,7 @@ class RecordReader:
             return "", ""
         kind, _, target = text.replace("：", ":").partition(":")
         kind_code = APPLICATION_ALIASES.get(kind.strip().lower())
-        type_code = TYPE_ALIASES.get(target.strip().lower())
+        type_code = self.types.get(target.strip().lower())
         if kind_code is None or type_code in (None, "none"):
             self.problem(
                 row,

@@ -87,6 +87,8 @@ def summary_lines(result: CohortResult) -> list[str]:
         lines.extend(f"    {s.en} / {s.zh}" for s in d.reasons)
         lines.extend(f"    ! {e.en} / {e.zh}" for e in u.errors)
     for cap in result.caps:
+        if cap.cap is None:
+            continue
         lines.append(
             f"cap {cap.type}: {cap.allocated}/{cap.cap if cap.cap is not None else '-'} "
             f"({cap.policy}){' EXCEEDED' if cap.exceeded else ''}"

@@ -14,6 +14,7 @@ from scoring.rubric.schema import (
     Goalposts,
     GrowthDerived,
     Indicator,
+    MinMax,
     Node,
     RatioDerived,
     RubricSpec,
@@ -30,7 +31,19 @@ def check(spec: RubricSpec) -> list[RubricProblem]:
     _check_derived(spec, problems)
     _check_tasks(spec, problems)
     _check_types(spec, problems)
+    _check_screening(spec, problems)
     return problems
+
+
+def _check_screening(spec: RubricSpec, problems: list[RubricProblem]) -> None:
+    both = sorted(set(spec.screening.force_include) & set(spec.screening.force_exclude))
+    if both:
+        _problem(
+            problems,
+            "screening.force_exclude",
+            f"单位 {both} 同时列在 force_include 和 force_exclude 中；请只保留一处",
+            f"units {both} are listed in both force_include and force_exclude; keep one",
+        )
 
 
 def _problem(problems: list[RubricProblem], path: str, zh: str, en: str) -> None:
@@ -60,6 +73,7 @@ def _check_codes(spec: RubricSpec, problems: list[RubricProblem]) -> None:
     for i, f in enumerate(spec.inputs):
         pairs += [(f"inputs[{i}].history", f"{f.code}_{h}") for h in f.history]
     pairs += [(f"columns.{k}", v) for k, v in spec.columns.model_dump().items()]
+    pairs += [(f"inputs[{i}].column", f.column) for i, f in enumerate(spec.inputs) if f.column]
     _duplicates(pairs, problems)
 
 
@@ -176,13 +190,29 @@ def _check_types(spec: RubricSpec, problems: list[RubricProblem]) -> None:
             f"type_order 必须恰好列出 types 中的每个类型各一次：{sorted(spec.types)}",
             f"type_order must list each type under types exactly once: {sorted(spec.types)}",
         )
+    if "none" in spec.types:
+        _problem(
+            problems,
+            "types.none",
+            "类型代码 none 保留表示“未列入”；请换一个代码",
+            "the type code 'none' is reserved for units outside the programme; rename it",
+        )
     fields = _field_codes(spec)
     prefecture = _prefecture_fields(spec)
     for name, t in spec.types.items():
         base = f"types.{name}"
         _check_type_links(spec, name, t, base, problems)
+        if spec.decision.enabled and "pass_score" not in t.model_fields_set:
+            _problem(
+                problems,
+                f"{base}.pass_score",
+                "评价规则需要作出决定（decision.enabled），每个类型都须给出 pass_score",
+                "the rubric takes decisions (decision.enabled), so every type needs a "
+                "pass_score; add it, or set decision.enabled = false for a plain index",
+            )
         nodes = list(_walk(t.pillars, f"{base}.pillars"))
-        _duplicates(((f"{p}.code", n.code) for p, n in nodes), problems)
+        pairs = [(f"{p}.code", n.code) for p, n in nodes] + [(f"{base}.root", t.root)]
+        _duplicates(pairs, problems)
         for path, node in nodes:
             if isinstance(node, Indicator):
                 _check_indicator(node, path, fields, problems)
@@ -225,6 +255,13 @@ def _check_indicator(
     if ind.field not in fields:
         _unknown_field(problems, f"{path}.field", ind.field)
     norm = ind.normalise
+    if isinstance(norm, MinMax) and not norm.low < norm.high:
+        _problem(
+            problems,
+            f"{path}.normalise.high",
+            f"high ({norm.high}) 必须大于 low ({norm.low})；方向请用 direction 表示",
+            f"high ({norm.high}) must exceed low ({norm.low}); use direction for lower-is-better",
+        )
     if isinstance(norm, Goalposts) and not norm.lower < norm.upper:
         _problem(
             problems,

@@ -62,8 +62,15 @@ class Rubric:
 
     def __init__(self, spec: RubricSpec) -> None:
         self.spec = spec
+        # Values left at their defaults are not part of the canonical form: a key the format
+        # gains later (with a default that keeps the old behaviour) leaves the hash of every
+        # published rubric as it was, and writing a default out or leaving it out is the
+        # same rubric.
         canonical = json.dumps(
-            spec.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+            spec.model_dump(mode="json", exclude_defaults=True),
+            sort_keys=True,
+            ensure_ascii=False,
+            separators=(",", ":"),
         )
         self.canonical_json: str = canonical
         self.sha256: str = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
@@ -98,7 +105,7 @@ class Rubric:
         return list(self.spec.type_order)
 
     def type(self, name: str) -> TypeSpec:
-        return self.spec.types[name]  # type: ignore[index]
+        return self.spec.types[name]
 
     def history_columns(self) -> list[tuple[str, str]]:
         """``(column, input code)`` for every history value: ``<code>_prev``, ``<code>_base``."""
@@ -110,14 +117,15 @@ class Rubric:
     def data_columns(self) -> list[DataColumn]:
         """Every column of the wide data layout, in a stable order."""
         c = self.spec.columns
+        decides = self.spec.decision.enabled
         cols = [
             DataColumn(c.unit_id, "attribute", True),
             DataColumn(c.unit_name, "attribute", False),
             DataColumn(c.group, "attribute", False),
-            DataColumn(c.type, "attribute", True),
-            DataColumn(c.stage, "attribute", True),
+            DataColumn(c.type, "attribute", decides),
+            DataColumn(c.stage, "attribute", decides),
             DataColumn(c.application, "attribute", False),
-            DataColumn(c.municipality, "attribute", True),
+            DataColumn(c.municipality, "attribute", decides),
         ]
         if self.needs_baseline_year():
             cols.append(DataColumn(c.baseline_year, "attribute", False))

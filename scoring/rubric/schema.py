@@ -18,9 +18,11 @@ FIELD_CODE = r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$"
 #: Hierarchy node codes only need to be stable identifiers in results.
 NODE_CODE = r"^[a-z][a-z0-9_]*$"
 RUBRIC_ID = r"^[a-z][a-z0-9-]*$"
+#: Type codes are the rubric's choice (``leading``, ``index``, ...). At most 16 characters:
+#: they are stored in VARCHAR(16) columns; ``none`` is reserved for "outside the programme".
+TYPE_CODE = r"^[a-z][a-z0-9_]{0,15}$"
 
-PilotType = Literal["leading", "supporting", "characteristic"]
-UnitType = Literal["leading", "supporting", "characteristic", "none"]
+PilotType = Annotated[str, Field(pattern=TYPE_CODE)]
 Stage = Literal["pilot", "demonstration", "strong", "none"]
 TaskStatus = Literal["done", "partial", "not_started", "not_applicable"]
 Unit = Literal[
@@ -85,9 +87,16 @@ class Flag(Named):
 
 
 class InputField(Named):
-    """A number the submitter provides (one column per unit)."""
+    """A number the submitter provides (one column per unit).
+
+    ``column`` names the data column it is read from when that differs from ``code`` (e.g.
+    ``column = "LPI"`` for a data set whose columns are not codes); ``code`` stays the name
+    inside the rubric, in results and in workbooks. ``source`` is where the number comes from
+    (its provenance), for people.
+    """
 
     code: str = Field(pattern=FIELD_CODE)
+    column: str | None = Field(default=None, min_length=1, max_length=64)
     unit: Unit
     definition_zh: str = Field(min_length=1)
     definition_en: str = Field(min_length=1)
@@ -176,7 +185,15 @@ class Target(Strict):
 
 
 class MinMax(Strict):
+    """Cohort min-max onto ``[low, high]`` (COINr ``n_minmax`` with ``l_u = c(low, high)``).
+
+    A range such as 1-100 keeps every normalised value positive, as geometric and harmonic
+    means need.
+    """
+
     method: Literal["minmax"]
+    low: float = Field(default=0.0, ge=0, le=100)
+    high: float = Field(default=100.0, ge=0, le=100)
 
 
 class ZScore(Strict):
@@ -199,6 +216,19 @@ class Growth(Strict):
     target: float = Field(gt=0)
 
 
+Fallback = Literal["log_ct", "log_ct_plus", "box_cox", "none"]
+
+
+class IndicatorTreatment(Strict):
+    """Per-indicator outlier treatment settings; anything left out follows ``[treatment]``."""
+
+    skew_limit: float | None = Field(default=None, gt=0)
+    kurtosis_limit: float | None = None
+    max_steps: int | None = Field(default=None, ge=0)
+    fallback: Fallback | None = None
+    box_cox_lambda: float | None = None
+
+
 Normalisation = Annotated[
     Goalposts | Target | MinMax | ZScore | Rank | Threshold | Growth,
     Field(discriminator="method"),
@@ -215,6 +245,7 @@ class Indicator(Named):
     normalise: Normalisation
     impute: Imputation = "skip"
     treat_outliers: bool = True
+    treatment: IndicatorTreatment | None = None
 
 
 class Node(Named):
@@ -223,7 +254,8 @@ class Node(Named):
     code: str = Field(pattern=NODE_CODE)
     weight: float = Field(gt=0)
     aggregation: Aggregation = "arithmetic"
-    max_missing_share: float = Field(default=0.5, ge=0, lt=1)
+    #: 1 means no threshold: the node is missing only when every child is.
+    max_missing_share: float = Field(default=0.5, ge=0, le=1)
     nodes: list[Node] = Field(default_factory=list)
     indicators: list[Indicator] = Field(default_factory=list)
 
@@ -252,29 +284,51 @@ class Gate(Named):
 
 
 class TypeSpec(Named):
-    """One pilot type: its gates, pass score, cap and indicator hierarchy."""
+    """One type: its gates, pass score, cap and indicator hierarchy.
 
-    pass_score: float = Field(ge=0, le=100)
+    ``root`` is the code of the hierarchy's top node (its score is the type's total).
+    ``pass_score`` is required when the rubric takes decisions (see ``Decision.enabled``).
+    """
+
+    root: str = Field(default="total", pattern=NODE_CODE)
+    pass_score: float = Field(default=0.0, ge=0, le=100)
     cap: int | None = Field(default=None, ge=0)
     reclassify_to: list[PilotType] = Field(default_factory=list)
     aggregation: Aggregation = "arithmetic"
-    max_missing_share: float = Field(default=0.5, ge=0, lt=1)
+    max_missing_share: float = Field(default=0.5, ge=0, le=1)
     gates: list[Gate] = Field(default_factory=list)
     pillars: list[Node] = Field(min_length=1)
 
 
 class Treatment(Strict):
-    """Outlier treatment for cohort-relative normalisations (minmax, zscore)."""
+    """Outlier treatment for cohort-relative normalisations (minmax, zscore), COINr ``Treat``.
+
+    ``max_steps`` is the most points winsorisation may replace (COINr's ``winmax``);
+    ``fallback`` is applied to the untreated column when winsorisation does not bring it
+    within the limits: ``log_ct`` (COINr's default ``log_CT``), ``log_ct_plus`` (mirrored for
+    negative skew), ``box_cox`` with ``box_cox_lambda``, or ``none`` (keep the winsorised
+    column).
+    """
 
     skew_limit: float = Field(default=2.0, gt=0)
     kurtosis_limit: float = Field(default=3.5, gt=0)
     max_steps: int = Field(default=5, ge=0)
+    fallback: Fallback = "log_ct"
+    box_cox_lambda: float = 0.5
 
 
 class Screening(Strict):
-    """Units with a smaller share of a type's indicators present are not scored for it."""
+    """Units with a smaller share of a type's indicators present are not scored for it.
+
+    ``after = "imputed"`` counts values present after imputation (COINr
+    ``Screen(dset = "Imputed")``). ``force_include`` / ``force_exclude`` list unit ids that
+    are always scored / never scored, whatever their share.
+    """
 
     min_present_share: float = Field(default=0.0, ge=0, le=1)
+    after: Literal["raw", "imputed"] = "raw"
+    force_include: list[str] = Field(default_factory=list)
+    force_exclude: list[str] = Field(default_factory=list)
 
 
 def _default_stage_on_pass() -> dict[Stage, Stage]:
@@ -284,6 +338,11 @@ def _default_stage_on_pass() -> dict[Stage, Stage]:
 
 
 class Decision(Strict):
+    """How decisions are taken. ``enabled = false`` makes the rubric a plain composite index:
+    units are scored and ranked, no decision is proposed, and the type, stage and
+    municipality columns become optional (a unit without a type takes the first type)."""
+
+    enabled: bool = True
     borderline_margin: float = Field(default=2.0, ge=0)
     cap_policy: Literal["strict", "advisory"] = "strict"
     tie_break: Literal["total_desc_then_unit_id_asc"] = "total_desc_then_unit_id_asc"

@@ -11,7 +11,7 @@ from scoring import aggregate as agg
 from scoring import normalise as norm
 from scoring.derive import growth, ratio
 from scoring.impute import impute
-from scoring.treat import kurtosis, skew, treat
+from scoring.treat import kurtosis, skew, treat, winsorise
 
 NAN = np.nan
 
@@ -208,22 +208,110 @@ def test_winsorising_ties_at_the_maximum() -> None:
     assert kurtosis(TIED) == pytest.approx(0.6898, abs=1e-4)
     # With limits 1.0 / 0.5 the column fails (1.5964 >= 1 and 0.6898 >= 0.5).
     # Step 1: skew >= 0, both 10s equal the maximum -> set to the largest remaining value, 1.
-    # Now 0 (x6), 1 (x3): count at that end = 3. mean 1/3, sum d^2 = 6/9 + 12/9 = 2,
+    # COINr counts the points replaced by the step: nwin = 2 (the two 10s; the 1 they were
+    # set equal to is not counted). Now 0 (x6), 1 (x3): mean 1/3, sum d^2 = 6/9 + 12/9 = 2,
     # sum d^3 = -6/27 + 24/27 = 2/3; skew = 3 * (2/3) / 2^1.5 * sqrt(72) / 7 = 0.8571 < 1: pass.
     treated, report = treat(TIED, skew_limit=1.0, kurtosis_limit=0.5, max_steps=5)
     assert_allclose(treated, [0, 0, 0, 0, 0, 0, 1, 1, 1])
-    assert (report.steps, report.winsorised, report.log, report.passed) == (1, 3, False, True)
+    assert (report.steps, report.winsorised, report.log, report.passed) == (1, 2, False, True)
 
 
 def test_count_reaching_the_limit_falls_back_to_log() -> None:
     # Limits 0.5 / -5 cannot be met by 0 (x6), 1 (x3): skew 0.8571 >= 0.5 and its kurtosis
     # (r = 9 * (6/81 + 48/81) / 4 = 1.5; (10 * -1.5 + 6) * 8 / 42 = -1.714) >= -5.
-    # After step 1 the count is 3 >= max_steps 2, so stop and log-transform the UNtreated
-    # column: min 0, max 10, offset 0.01 * 10 = 0.1 -> log(x + 0.1).
+    # After step 1, nwin = 2 points replaced = max_steps 2, so stop; the winsorised column
+    # still fails, so log_CT is applied to the UNtreated column (COINr combine_treat = FALSE):
+    # min 0, max 10, offset 0.01 * 10 = 0.1 -> log(x + 0.1).
     treated, report = treat(TIED, skew_limit=0.5, kurtosis_limit=-5, max_steps=2)
-    assert report.log and report.steps == 1
+    assert report.log and report.steps == 1 and report.winsorised == 0
     assert_allclose(treated, np.log(TIED + 0.1))
     assert_allclose(treated[[0, 6, 7]], [-2.302585, 0.0953102, 2.3125354], rtol=1e-6)
+
+
+# COINr's Treat (bluefoxr/COINr, R/treat.R, function `winsorise`):
+#     imax <- which(x == max(x, na.rm = T)); x[imax] <- max(x[-imax], na.rm = T)
+#     nwin <- sum(length(imax) + length(imin))
+#     while ((!passing | force_win) & below_winmax) ...   # below_winmax: nwin < winmax
+# i.e. the count is the number of points REPLACED by the latest step at each end, and the
+# loop continues while that count is below winmax.
+COINR_CASE = np.array([*range(1, 21), 50, 100], dtype=float)
+
+
+def test_coinr_winsorise_counts_replaced_points() -> None:
+    # x = 1..20, 50, 100 (n = 22), COINr defaults skew_thresh 2, kurt_thresh 3.5, winmax 2.
+    # Untreated: sum = 210 + 150 = 360, mean 16.364; skew 3.317 >= 2, kurt 12.21 >= 3.5: fails.
+    assert skew(COINR_CASE) == pytest.approx(stats.skew(COINR_CASE, bias=False))
+    assert (skew(COINR_CASE), kurtosis(COINR_CASE)) == pytest.approx((3.3174, 12.2069), abs=1e-4)
+    # Step 1: the 100 becomes 50 -> 1..20, 50, 50; one point replaced (nwin = 1 < 2). Here
+    # mean = 310 / 22 = 14.09, skew 2.056 >= 2 and kurt 4.317 >= 3.5: still fails.
+    step1 = COINR_CASE.copy()
+    step1[-1] = 50
+    assert (skew(step1), kurtosis(step1)) == pytest.approx((2.0559, 4.3169), abs=1e-4)
+    # Step 2: both 50s are the maximum and become 20 -> 1..20, 20, 20; nwin = 2 (= winmax).
+    # mean = 250 / 22 = 11.36, skew -0.094 and kurt -1.294: passes. Winsorised, no log.
+    treated, report = treat(COINR_CASE, skew_limit=2.0, kurtosis_limit=3.5, max_steps=2)
+    assert_allclose(treated, [*range(1, 21), 20, 20])
+    assert (report.steps, report.winsorised, report.log, report.passed) == (2, 2, False, True)
+    # The same through the winsorise step alone (COINr's returned nwin).
+    _, steps, nwin = winsorise(COINR_CASE, skew_limit=2.0, kurtosis_limit=3.5, max_steps=2)
+    assert (steps, nwin) == (2, 2)
+
+
+def test_log_ct_ignores_the_sign_of_the_skew() -> None:
+    # COINr log_CT: log(x - min(x) + 0.01 * (max(x) - min(x))), whatever the skew.
+    # The mirror of TIED has skew -1.5964; with limits it cannot meet, max_steps 0 (no
+    # winsorising) and the default fallback: min 0, max 10 -> log(x + 0.1).
+    mirror = 10.0 - TIED
+    treated, report = treat(mirror, skew_limit=0.5, kurtosis_limit=-5, max_steps=0)
+    assert report.log and report.skew < 0
+    assert_allclose(treated, np.log(mirror + 0.1))
+
+
+def test_log_ct_plus_mirrors_negative_skew() -> None:
+    # COINr log_CT_plus: skew > 0 -> log_CT; otherwise -log(max(x) + a - x), a = 0.01 range.
+    # mirror: max 10, a = 0.1 -> -log(10.1 - x); x = 10 -> -log(0.1) = 2.302585,
+    # x = 0 -> -log(10.1) = -2.312535 (the order of the values is kept).
+    mirror = 10.0 - TIED
+    treated, _ = treat(
+        mirror, skew_limit=0.5, kurtosis_limit=-5, max_steps=0, fallback="log_ct_plus"
+    )
+    assert_allclose(treated, -np.log(10.1 - mirror))
+    assert_allclose(treated[[0, 7]], [2.302585, -2.312535], rtol=1e-6)
+    # positive skew: the same as log_CT
+    up, _ = treat(TIED, skew_limit=0.5, kurtosis_limit=-5, max_steps=0, fallback="log_ct_plus")
+    assert_allclose(up, np.log(TIED + 0.1))
+
+
+def test_box_cox_and_no_fallback() -> None:
+    # COINr boxcox(x, lambda, makepos = TRUE): x - min + 1, then (x^lambda - 1) / lambda.
+    # TIED with lambda 0.5: 0 -> (1 - 1) / 0.5 = 0; 1 -> (sqrt 2 - 1) * 2 = 0.828427;
+    # 10 -> (sqrt 11 - 1) * 2 = 4.633250.
+    out, report = treat(TIED, skew_limit=0.5, kurtosis_limit=-5, max_steps=0, fallback="box_cox")
+    assert report.log
+    assert_allclose(out[[0, 6, 7]], [0.0, 0.828427, 4.633250], rtol=1e-6)
+    # lambda 0 is the log: log(x - min + 1)
+    out0, _ = treat(
+        TIED,
+        skew_limit=0.5,
+        kurtosis_limit=-5,
+        max_steps=0,
+        fallback="box_cox",
+        box_cox_lambda=0.0,
+    )
+    assert_allclose(out0, np.log(TIED + 1))
+    # none: COINr without f2 keeps the winsorised column (here after one step, nwin 2).
+    kept, report = treat(TIED, skew_limit=0.5, kurtosis_limit=-5, max_steps=2, fallback="none")
+    assert_allclose(kept, [0, 0, 0, 0, 0, 0, 1, 1, 1])
+    assert not report.log and not report.passed and report.winsorised == 2
+
+
+def test_constant_and_short_columns_are_left_untreated() -> None:
+    # COINr's skew of a constant column is 0/0 = NaN and Treat returns the column untreated;
+    # fewer than 3 values have no skew (NA) either. Here the statistics are 0: passes.
+    for x in (np.full(6, 4.0), np.array([1.0, 100.0])):
+        treated, report = treat(x, skew_limit=2, kurtosis_limit=3.5, max_steps=5)
+        assert_allclose(treated, x)
+        assert report.passed and report.steps == 0 and not report.log
 
 
 def test_negative_skew_mirrors() -> None:
