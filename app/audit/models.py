@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from pydantic import computed_field
 from sqlmodel import Field, SQLModel
 
+from app.core.listing import province_names
 from app.core.model_types import json_field, timestamp_field
 
 
@@ -34,3 +36,13 @@ class AuditEventPublic(AuditEventBase):
     id: int
     at: datetime
     detail: dict[str, Any]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def actor_province_name_zh(self) -> str | None:
+        return province_names(self.actor_province)[0]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def actor_province_name_en(self) -> str | None:
+        return province_names(self.actor_province)[1]

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
 from app.audit import service as audit_service
 from app.audit.service import AuditFilter, AuditPage
 from app.auth.deps import AdminUser
-from app.core.params import IdQuery, LimitQuery, OffsetQuery, PlainText
+from app.core.listing import PagerDep
+from app.core.params import IdQuery, PlainText
 from app.deps import SessionDep
 
 router = APIRouter(tags=["audit"])
@@ -20,15 +21,16 @@ router = APIRouter(tags=["audit"])
 def list_audit_events(
     session: SessionDep,
     _admin: AdminUser,
+    pager: PagerDep,
     action: Annotated[PlainText | None, Query(max_length=64)] = None,
-    outcome: Annotated[PlainText | None, Query(max_length=16, description="ok | denied")] = None,
+    outcome: Annotated[
+        Literal["ok", "denied"] | None, Query(description="ok, or denied (refused requests)")
+    ] = None,
     actor_token_id: IdQuery = None,
     object_type: Annotated[PlainText | None, Query(max_length=32)] = None,
     object_id: Annotated[PlainText | None, Query(max_length=64)] = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    limit: LimitQuery = 100,
-    offset: OffsetQuery = 0,
 ) -> AuditPage:
     """Audit events, newest first, filtered and paged."""
     filters = AuditFilter(
@@ -40,4 +42,6 @@ def list_audit_events(
         since=since,
         until=until,
     )
-    return audit_service.list_events(session, filters, limit=limit, offset=offset)
+    window = pager.window
+    found = audit_service.list_events(session, filters, limit=window.limit, offset=window.offset)
+    return pager.page(found.items, found.total)

@@ -5,16 +5,15 @@ There is deliberately no update or delete here, and no route for either.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.audit.models import AuditEvent, AuditEventPublic
 from app.auth.service import Principal
+from app.core.listing import Page, Window, fetch_page
 
 OK = "ok"
 DENIED = "denied"
@@ -67,11 +66,7 @@ class AuditFilter(BaseModel):
     until: datetime | None = None
 
 
-class AuditPage(BaseModel):
-    items: list[AuditEventPublic]
-    total: int
-    limit: int
-    offset: int
+AuditPage = Page[AuditEventPublic]
 
 
 def list_events(
@@ -87,14 +82,8 @@ def list_events(
         conditions.append(col(AuditEvent.at) >= filters.since)
     if filters.until is not None:
         conditions.append(col(AuditEvent.at) < filters.until)
-    total = session.exec(select(func.count()).select_from(AuditEvent).where(*conditions)).one()
-    rows: Sequence[AuditEvent] = session.exec(
-        select(AuditEvent)
-        .where(*conditions)
-        .order_by(col(AuditEvent.id).desc())
-        .limit(limit)
-        .offset(offset)
-    ).all()
+    query = select(AuditEvent).where(*conditions).order_by(col(AuditEvent.id).desc())
+    rows, total = fetch_page(session, query, Window(limit=limit, offset=offset))
     return AuditPage(
         items=[AuditEventPublic.model_validate(r, from_attributes=True) for r in rows],
         total=int(total),

@@ -9,6 +9,7 @@ from app.auth.deps import AdminUser, EvaluatorUser
 from app.batches import runner
 from app.batches import service as batches_service
 from app.batches.service import BatchView
+from app.core.listing import Page, PagerDep
 from app.core.params import IdPath, PlainText, Year
 from app.deps import EngineDep, SessionDep
 
@@ -52,10 +53,11 @@ def create(
     return batches_service.view(session, batch)
 
 
-@router.get("", response_model=list[BatchView])
-def list_batches(session: SessionDep, _: EvaluatorUser) -> list[BatchView]:
+@router.get("", response_model=Page[BatchView])
+def list_batches(session: SessionDep, _: EvaluatorUser, pager: PagerDep) -> Page[BatchView]:
     """List batches, newest first."""
-    return [batches_service.view(session, b) for b in batches_service.list_batches(session)]
+    rows, total = batches_service.list_batches(session, pager.window)
+    return pager.page([batches_service.view(session, b) for b in rows], total)
 
 
 @router.get("/{batch_id}", response_model=BatchView)

@@ -26,6 +26,7 @@ from app.batches.diff import Outcome, UnitChange, compare, gates_of, summarise
 from app.batches.models import Batch, BatchPublic, BatchStatus
 from app.batches.workbook import diff_workbook
 from app.core.errors import Conflict, Location, NotFound, ProblemError
+from app.core.listing import Rows, Window, fetch_page
 from app.core.model_types import utcnow
 from app.evaluations import service as evaluations_service
 from app.evaluations.models import CohortRun, Evaluation, RunStatus
@@ -160,9 +161,9 @@ def get(session: Session, batch_id: int) -> Batch:
     return batch
 
 
-def list_batches(session: Session, *, limit: int = 50) -> Sequence[Batch]:
+def list_batches(session: Session, window: Window | None = None) -> Rows[Batch]:
     """The newest batches first."""
-    return session.exec(select(Batch).order_by(col(Batch.id).desc()).limit(limit)).all()
+    return fetch_page(session, select(Batch).order_by(col(Batch.id).desc()), window)
 
 
 def runs_of(session: Session, batch_id: int) -> list[CohortRun]:

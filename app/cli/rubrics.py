@@ -36,7 +36,7 @@ def list_versions(
 ) -> None:
     """List published versions; * marks the current one / 列出已发布版本."""
     with unit_of_work(make_engine(get_settings())) as session:
-        rows = rubrics_service.list_versions(session, rubric_id)
+        rows = rubrics_service.list_versions(session, rubric_id).rows
         for row in rows:
             mark = "*" if row.is_current else " "
             typer.echo(

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
+from app.core.listing import ProvinceNames
 from app.core.model_types import json_field, timestamp_field
 
 
@@ -72,7 +73,7 @@ class Evaluation(EvaluationBase, table=True):
     result: dict[str, Any] = json_field()  # the full breakdown from the scoring library
 
 
-class EvaluationPublic(EvaluationBase):
+class EvaluationPublic(EvaluationBase, ProvinceNames):
     id: int
     run_id: int
     submission_id: int | None

@@ -7,7 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from app.auth.deps import AnyUser
-from app.core.params import IdPath, LimitQuery, OffsetQuery, PlainText, YearQuery
+from app.core.listing import Decision, Page, PagerDep, ProvinceFilter, TypeFilter
+from app.core.params import IdPath, PlainText, YearQuery
 from app.deps import SessionDep
 from app.evaluations import service as evaluations_service
 from app.evaluations.models import EvaluationPublic
@@ -26,19 +27,15 @@ class EvaluationDetail(EvaluationRow):
     run_status: str
 
 
-@router.get("/evaluations", response_model=list[EvaluationRow])
+@router.get("/evaluations", response_model=Page[EvaluationRow])
 def list_evaluations(
     session: SessionDep,
     principal: AnyUser,
+    pager: PagerDep,
+    province: ProvinceFilter,
+    type: TypeFilter,
     year: YearQuery = None,
-    province: Annotated[
-        PlainText | None,
-        Query(max_length=64, description="Province: code or any name form / 省份代码或名称"),
-    ] = None,
-    type: Annotated[
-        PlainText | None, Query(max_length=16, description="The evaluated type")
-    ] = None,
-    decision: Annotated[PlainText | None, Query(max_length=16)] = None,
+    decision: Annotated[Decision | None, Query(description="The proposed decision")] = None,
     sort: Annotated[
         PlainText,
         Query(
@@ -47,11 +44,9 @@ def list_evaluations(
             "unit_type, total, rank, decision",
         ),
     ] = "year,unit_type,rank,province_code",
-    limit: LimitQuery = 500,
-    offset: OffsetQuery = 0,
-) -> list[EvaluationRow]:
+) -> Page[EvaluationRow]:
     """The cohort table of the current runs (a province sees only its own rows)."""
-    rows = evaluations_service.list_evaluations(
+    rows, total = evaluations_service.list_evaluations(
         session,
         principal,
         year=year,
@@ -59,16 +54,16 @@ def list_evaluations(
         unit_type=type,
         decision=decision,
         sort=sort,
-        limit=limit,
-        offset=offset,
+        window=pager.window,
     )
     states = evaluations_service.review_states(session, rows)
-    return [
+    items = [
         EvaluationRow.model_validate(r, from_attributes=True).model_copy(
             update={"review": states.get(r.id or 0)}
         )
         for r in rows
     ]
+    return pager.page(items, total)
 
 
 @router.get("/evaluations/{evaluation_id}", response_model=EvaluationDetail)

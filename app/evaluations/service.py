@@ -22,12 +22,12 @@ from sqlmodel import Session, col, select
 from app.audit import service as audit_service
 from app.auth.service import Principal, get_visible
 from app.core.errors import Location, NotFound, ProblemError
+from app.core.listing import Rows, Window, fetch_page
 from app.core.settings import Settings
 from app.evaluations.cohort import build_input
 from app.evaluations.grades import annotate as annotate_grades
 from app.evaluations.models import CohortRun, Evaluation, RunStatus
 from app.evaluations.staleness import latest_reviews, mark_stale_reviews
-from app.masterdata import UnknownProvinceError, resolve_province
 from app.rubrics import service as rubrics_service
 from app.rubrics.models import RubricVersion
 from scoring import CohortResult, Rubric, list_shipped, load_shipped, score_cohort
@@ -367,21 +367,6 @@ def _order(sort: str) -> list[Any]:
     return order
 
 
-def _province_code(raw: str) -> str:
-    try:
-        return resolve_province(raw).code
-    except UnknownProvinceError:
-        raise ProblemError(
-            code="province_unknown",
-            title="Unprocessable Content",
-            status=422,
-            detail_en=f"Unknown province '{raw}'; use a GB/T 2260 code such as 320000, "
-            "or the province's name.",
-            detail_zh=f"无法识别省份“{raw}”；请使用行政区划代码（如 320000）或省份名称。",
-            location=Location(field="province"),
-        ) from None
-
-
 def list_evaluations(
     session: Session,
     principal: Principal,
@@ -391,13 +376,11 @@ def list_evaluations(
     unit_type: str | None = None,
     decision: str | None = None,
     sort: str = "year,unit_type,rank,province_code",
-    limit: int = 500,
-    offset: int = 0,
-) -> Sequence[Evaluation]:
+    window: Window | None = None,
+) -> Rows[Evaluation]:
     """The current runs' evaluations visible to ``principal`` (a province: its own).
 
-    ``province`` is a code or any name form; another province's, asked by a province, is an
-    empty list.
+    ``province`` is a resolved code; another province's, asked by a province, is empty.
     """
     order = [*_order(sort), col(Evaluation.id).asc()]
     query = (
@@ -408,14 +391,14 @@ def list_evaluations(
     if principal.is_province:
         query = query.where(Evaluation.province_code == principal.province_code)
     if province is not None:
-        query = query.where(Evaluation.province_code == _province_code(province))
+        query = query.where(Evaluation.province_code == province)
     if year is not None:
         query = query.where(Evaluation.year == year)
     if unit_type is not None:
         query = query.where(Evaluation.unit_type == unit_type)
     if decision is not None:
         query = query.where(Evaluation.decision == decision)
-    return session.exec(query.order_by(*order).limit(limit).offset(offset)).all()
+    return fetch_page(session, query.order_by(*order), window)
 
 
 def is_current(session: Session, evaluation: Evaluation) -> bool:

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Column, Text
 from sqlmodel import Field, SQLModel
 
+from app.core.listing import ProvinceNames
 from app.core.model_types import json_field, timestamp_field
 
 
@@ -40,7 +41,7 @@ class Review(ReviewBase, table=True):
     stale_diff: dict[str, Any] | None = json_field(nullable=True)
 
 
-class ReviewPublic(ReviewBase):
+class ReviewPublic(ReviewBase, ProvinceNames):
     id: int
     evaluation_id: int
     created_at: datetime

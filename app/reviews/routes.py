@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from app.auth.deps import AnyUser, EvaluatorUser
 from app.core.errors import PROBLEM_JSON
+from app.core.listing import Page, PagerDep
 from app.core.params import IdPath
 from app.deps import SessionDep
 from app.reviews import service as reviews_service
@@ -86,10 +87,12 @@ def create_review(
     )
 
 
-@router.get("/evaluations/{evaluation_id}/reviews", response_model=list[ReviewPublic])
+@router.get("/evaluations/{evaluation_id}/reviews", response_model=Page[ReviewPublic])
 def list_reviews(
-    session: SessionDep, principal: AnyUser, evaluation_id: IdPath
-) -> list[ReviewPublic]:
+    session: SessionDep, principal: AnyUser, pager: PagerDep, evaluation_id: IdPath
+) -> Page[ReviewPublic]:
     """Every review of the evaluation's province and year, newest first."""
-    rows = reviews_service.list_for_evaluation(session, principal, evaluation_id)
-    return [ReviewPublic.model_validate(r, from_attributes=True) for r in rows]
+    rows, total = reviews_service.list_for_evaluation(
+        session, principal, evaluation_id, pager.window
+    )
+    return pager.page([ReviewPublic.model_validate(r, from_attributes=True) for r in rows], total)

@@ -15,7 +15,6 @@ not seen. Action ``grade`` records grades only.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -25,6 +24,7 @@ from sqlmodel import Session, col, select
 from app.audit import service as audit_service
 from app.auth.service import Principal
 from app.core.errors import Location, ProblemError
+from app.core.listing import Rows, Window, fetch_page
 from app.core.params import PlainText
 from app.evaluations import service as evaluations_service
 from app.evaluations.cohort import record_of
@@ -331,12 +331,13 @@ def create(
 
 
 def list_for_evaluation(
-    session: Session, principal: Principal, evaluation_id: int
-) -> Sequence[Review]:
+    session: Session, principal: Principal, evaluation_id: int, window: Window | None = None
+) -> Rows[Review]:
     """Every review of the evaluation's province and year, newest first."""
     evaluation = evaluations_service.get_evaluation(session, principal, evaluation_id)
-    return session.exec(
+    query = (
         select(Review)
         .where(Review.province_code == evaluation.province_code, Review.year == evaluation.year)
         .order_by(col(Review.id).desc())
-    ).all()
+    )
+    return fetch_page(session, query, window)

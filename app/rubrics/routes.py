@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.auth.deps import AdminUser, CurrentUser
 from app.core.errors import Location, ProblemError
+from app.core.listing import Page, PagerDep
 from app.core.params import PlainText, Version, VersionPath
 from app.deps import SessionDep, SettingsDep
 from app.rubrics import service as rubrics_service
@@ -108,14 +109,16 @@ async def publish(
     return _public(row)
 
 
-@router.get("", response_model=list[RubricVersionPublic])
+@router.get("", response_model=Page[RubricVersionPublic])
 def list_versions(
     session: SessionDep,
     _: CurrentUser,
+    pager: PagerDep,
     rubric_id: Annotated[PlainText | None, Query(max_length=64)] = None,
-) -> list[RubricVersionPublic]:
+) -> Page[RubricVersionPublic]:
     """List published rubric versions, by id then version."""
-    return [_public(r) for r in rubrics_service.list_versions(session, rubric_id)]
+    rows, total = rubrics_service.list_versions(session, rubric_id, pager.window)
+    return pager.page([_public(r) for r in rows], total)
 
 
 @router.get(

@@ -7,7 +7,6 @@ Services add and flush; the caller (request or CLI command) owns the transaction
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -15,6 +14,7 @@ from sqlmodel import Session, col, select
 from app.audit import service as audit_service
 from app.auth.service import Principal
 from app.core.errors import Conflict, Location, NotFound, ProblemError
+from app.core.listing import Rows, Window, fetch_page
 from app.core.params import MAX_INT32
 from app.core.settings import Settings
 from app.rubrics.models import RubricVersion
@@ -159,12 +159,14 @@ def _next_version(session: Session, rubric_id: str) -> int:
     return max(versions, default=0) + 1
 
 
-def list_versions(session: Session, rubric_id: str | None = None) -> Sequence[RubricVersion]:
+def list_versions(
+    session: Session, rubric_id: str | None = None, window: Window | None = None
+) -> Rows[RubricVersion]:
     """Every published version (optionally of one rubric id), by id then version."""
     query = select(RubricVersion).order_by(col(RubricVersion.rubric_id), col(RubricVersion.version))
     if rubric_id is not None:
         query = query.where(RubricVersion.rubric_id == rubric_id)
-    return session.exec(query).all()
+    return fetch_page(session, query, window)
 
 
 def _find(session: Session, rubric_id: str, version: int) -> RubricVersion | None:

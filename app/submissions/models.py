@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
+from app.core.listing import ProvinceNames
 from app.core.model_types import json_field, timestamp_field
 
 
@@ -50,7 +51,7 @@ class Submission(SubmissionBase, table=True):
     values: dict[str, Any] = json_field()  # parsed values, the scoring input for this unit
 
 
-class SubmissionPublic(SubmissionBase):
+class SubmissionPublic(SubmissionBase, ProvinceNames):
     id: int
     previous_id: int | None
     is_current: bool

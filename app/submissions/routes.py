@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.auth.deps import AnyUser, SubmitterUser
+from app.core.listing import Page, PagerDep, ProvinceFilter
 from app.core.params import IdPath, PlainText, YearPath, YearQuery
 from app.deps import SessionDep, SettingsDep
 from app.submissions import annotated
@@ -79,19 +80,27 @@ async def upload_submission(
     return result
 
 
-@router.get("/submissions", response_model=list[SubmissionPublic])
+@router.get("/submissions", response_model=Page[SubmissionPublic])
 def list_submissions(
     session: SessionDep,
     principal: AnyUser,
+    pager: PagerDep,
+    province: ProvinceFilter,
     year: YearQuery = None,
-    province: Annotated[PlainText | None, Query(max_length=8)] = None,
     current: Annotated[bool, Query(description="Only the current version of each")] = False,
-) -> list[SubmissionPublic]:
+) -> Page[SubmissionPublic]:
     """Submission versions, newest first; a province sees only its own."""
-    rows = submissions_service.list_submissions(
-        session, principal, year=year, province_code=province, current_only=current
+    rows, total = submissions_service.list_submissions(
+        session,
+        principal,
+        year=year,
+        province_code=province,
+        current_only=current,
+        window=pager.window,
     )
-    return [SubmissionPublic.model_validate(r, from_attributes=True) for r in rows]
+    return pager.page(
+        [SubmissionPublic.model_validate(r, from_attributes=True) for r in rows], total
+    )
 
 
 @router.get("/submissions/checks/{key}/annotated.xlsx", response_class=Response)

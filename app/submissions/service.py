@@ -10,7 +10,6 @@ database keeps exactly one current version per province and year (a partial uniq
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel
@@ -19,6 +18,7 @@ from sqlmodel import Session, col, func, select
 from app.audit import service as audit_service
 from app.auth.service import Principal, get_visible
 from app.core.errors import Location, ProblemError
+from app.core.listing import Rows, Window, fetch_page
 from app.core.settings import Settings
 from app.evaluations import service as evaluations_service
 from app.intake.annotate import annotate_workbook
@@ -284,7 +284,8 @@ def list_submissions(
     year: int | None = None,
     province_code: str | None = None,
     current_only: bool = False,
-) -> Sequence[Submission]:
+    window: Window | None = None,
+) -> Rows[Submission]:
     """Versions visible to ``principal`` (a province sees only its own), newest first."""
     query = select(Submission)
     if principal.is_province:
@@ -300,7 +301,7 @@ def list_submissions(
         col(Submission.province_code),
         col(Submission.version_no).desc(),
     )
-    return session.exec(query.order_by(*order)).all()
+    return fetch_page(session, query.order_by(*order), window)
 
 
 def annotated_report(session: Session, principal: Principal, submission_id: int) -> bytes:

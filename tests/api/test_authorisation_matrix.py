@@ -69,7 +69,8 @@ def world(db_factory):
         b = up(tokens["province_b"], files["b"]).json()
         invalid = up(tokens["province_a"], files["a_invalid"]).json()
         # B's upload re-scored the year: A's evaluation in the current run is a new one
-        current = client.get("/api/v1/evaluations", headers=bearer(tokens["province_a"])).json()
+        listed = client.get("/api/v1/evaluations", headers=bearer(tokens["province_a"]))
+        current = listed.json()["items"]
         ids = {
             "a_sub": a["submission"]["id"],
             "b_sub": b["submission"]["id"],

@@ -140,7 +140,7 @@ def test_history_is_newest_first_and_visible_to_the_province(client, tokens, eva
     history = client.get(
         f"/api/v1/evaluations/{evaluation.id}/reviews", headers=bearer(tokens["province_a"])
     )
-    assert [r["action"] for r in history.json()] == ["override", "confirm"]
+    assert [r["action"] for r in history.json()["items"]] == ["override", "confirm"]
     hidden = client.get(
         f"/api/v1/evaluations/{evaluation.id}/reviews", headers=bearer(tokens["province_b"])
     )
@@ -159,12 +159,12 @@ def test_cohort_table_filters_sorts_and_pages(client, tokens, evaluation):
     rows = client.get(
         f"/api/v1/evaluations?year={YEAR}&type={evaluation.unit_type}&sort=-total,province_code",
         headers=bearer(tokens["evaluator"]),
-    ).json()
+    ).json()["items"]
     assert [r["province_code"] for r in rows] == [PROVINCE_A]
     none = client.get(
         f"/api/v1/evaluations?year={YEAR}&decision=admit", headers=bearer(tokens["evaluator"])
     )
-    assert none.json() == []
+    assert none.json()["items"] == []
     bad = client.get("/api/v1/evaluations?sort=secret", headers=bearer(tokens["evaluator"]))
     assert bad.status_code == 422 and bad.json()["location"] == {"field": "sort"}
 

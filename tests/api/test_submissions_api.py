@@ -85,7 +85,7 @@ def test_each_upload_rescores_the_year(client, session, tokens, jiangsu):
     zhejiang = upload(client, tokens["province_b"], workbook("浙江", YEAR))
     assert zhejiang.status_code == 201
     rows = client.get(f"/api/v1/evaluations?year={YEAR}", headers=bearer(tokens["evaluator"]))
-    assert sorted(r["province_code"] for r in rows.json()) == [PROVINCE_A, PROVINCE_B]
+    assert sorted(r["province_code"] for r in rows.json()["items"]) == [PROVINCE_A, PROVINCE_B]
     # Jiangsu's first evaluation belongs to a superseded run now: still readable
     old = client.get(f"/api/v1/evaluations/{evaluation_id}", headers=bearer(tokens["evaluator"]))
     assert old.json()["run_status"] == "superseded"
@@ -201,7 +201,7 @@ def test_listing_is_limited_to_the_own_province(client, tokens, jiangsu):
     seen = {
         who: sorted(
             s["province_code"]
-            for s in client.get("/api/v1/submissions", headers=bearer(tokens[who])).json()
+            for s in client.get("/api/v1/submissions", headers=bearer(tokens[who])).json()["items"]
         )
         for who in ("province_a", "province_b", "evaluator")
     }
@@ -213,7 +213,7 @@ def test_listing_is_limited_to_the_own_province(client, tokens, jiangsu):
     asked = client.get(
         f"/api/v1/submissions?province={PROVINCE_B}", headers=bearer(tokens["province_a"])
     )
-    assert asked.json() == []
+    assert asked.json()["items"] == []
 
 
 def test_template_download(client, tokens):

@@ -97,7 +97,7 @@ def test_read_json_toml_and_list(client, tokens):
     client.post("/api/v1/rubrics", content=V1, headers={**TOML, **tokens["admin"]})
     client.post("/api/v1/rubrics", content=V2, headers={**TOML, **tokens["admin"]})
     reader = tokens["province"]
-    listed = client.get("/api/v1/rubrics", headers=reader).json()
+    listed = client.get("/api/v1/rubrics", headers=reader).json()["items"]
     assert [(r["rubric_id"], r["version"]) for r in listed] == [
         ("strong-province", 1),
         ("strong-province", 2),
