@@ -13,6 +13,7 @@ from app.audit.routes import router as audit_router
 from app.auth.routes import router as auth_router
 from app.batches.routes import router as batches_router
 from app.core.database import make_engine
+from app.core.docs import install_docs
 from app.core.errors import install_problem_handlers
 from app.core.settings import Settings, get_settings
 from app.evaluations.routes import router as evaluations_router
@@ -58,9 +59,17 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         if owns_engine:
             engine.dispose()
 
-    app = FastAPI(title="ipeval", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="ipeval",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,  # served offline by install_docs
+        redoc_url=None,
+    )
     app.state.settings = settings
     app.state.engine = engine
     install_problem_handlers(app)
+    install_docs(app)
     app.include_router(api_router())
     return app

@@ -26,6 +26,9 @@ from app.core import migrate
 from app.core.database import make_engine
 from app.core.settings import Settings
 
+# live_server, browser, page: see tests/browser/fixtures.py
+pytest_plugins = ["tests.browser.fixtures"]
+
 BACKENDS = ("sqlite", "postgresql")
 TEST_SECRET = "test-secret-" + "x" * 40
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
