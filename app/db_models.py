@@ -3,7 +3,7 @@
 from app.audit.models import AuditEvent
 from app.auth.models import ApiToken
 from app.batches.models import Batch
-from app.evaluations.models import CohortRun, Evaluation
+from app.evaluations.models import CohortRun, Evaluation, RunInput, YearRubric
 from app.reviews.models import Review
 from app.rubrics.models import RubricVersion
 from app.submissions.models import Submission
@@ -16,5 +16,7 @@ __all__ = [
     "Evaluation",
     "Review",
     "RubricVersion",
+    "RunInput",
     "Submission",
+    "YearRubric",
 ]

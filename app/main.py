@@ -40,8 +40,9 @@ def api_router() -> APIRouter:
     router.include_router(auth_router)
     router.include_router(audit_router)
     router.include_router(submissions_router)
-    router.include_router(evaluations_router)
+    # reviews first: GET /evaluations/{id}/reviews must win over /evaluations/{year}/{province}
     router.include_router(reviews_router)
+    router.include_router(evaluations_router)
     router.include_router(rubrics_router)
     router.include_router(batches_router)
     return router

@@ -12,13 +12,19 @@ benchmark is judged by is ``end-to-end / raw insert`` (1.0 would mean reading an
 cost nothing next to writing the results).
 
     .venv/bin/python bench/rescore.py            # both backends, both scales
+    .venv/bin/python bench/rescore.py --backend sqlite --units 3330   # one case
+
+Each case also prints the process's peak resident set size (``ru_maxrss``), so run one case
+per process to read the peak of that case alone.
     IPEVAL_BENCH_PG=postgresql+psycopg://postgres@127.0.0.1:5432/postgres  (the default)
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -227,16 +233,27 @@ def raw_insert(engine: Engine, batch_id: int) -> tuple[float, int]:
     return time.perf_counter() - start, count
 
 
+def peak_rss_mib() -> float:
+    """This process's peak resident set size so far, in MiB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), action="append")
+    parser.add_argument("--units", type=int, action="append")
+    args = parser.parse_args()
+    backends = args.backend or ["sqlite", "postgresql"]
+    scales = args.units or list(SCALES)
     print(f"batch re-score, {len(YEARS)} years each; evaluations per second (higher is better)")
     header = (
         f"{'backend':<11}{'units':>7}{'evals':>8}{'end-to-end s':>14}{'e2e ev/s':>10}"
-        f"{'raw insert s':>14}{'insert ev/s':>12}{'e2e/insert':>12}"
+        f"{'raw insert s':>14}{'insert ev/s':>12}{'e2e/insert':>12}{'peak MiB':>10}"
     )
     print(header)
     with tempfile.TemporaryDirectory() as tmp:
-        for backend in ("sqlite", "postgresql"):
-            for units in SCALES:
+        for backend in backends:
+            for units in scales:
                 with database(backend, Path(tmp)) as engine:
                     if engine is None:
                         break
@@ -245,6 +262,7 @@ def main() -> None:
                             rubrics_service.publish(session, rubric_toml(v))
                         session.execute(insert(Submission), submissions(units))
                     seconds, batch_id = end_to_end(engine)
+                    peak = peak_rss_mib()  # before the raw-insert yardstick reloads the rows
                     insert_seconds, count = raw_insert(engine, batch_id)
                     evals = units * len(YEARS)
                     assert count == evals, (count, evals)
@@ -252,7 +270,7 @@ def main() -> None:
                     print(
                         f"{backend:<11}{units:>7}{evals:>8}{seconds:>14.2f}{e2e_rate:>10.0f}"
                         f"{insert_seconds:>14.2f}{insert_rate:>12.0f}"
-                        f"{e2e_rate / insert_rate:>12.3f}"
+                        f"{e2e_rate / insert_rate:>12.3f}{peak:>10.0f}"
                     )
 
 

@@ -41,6 +41,8 @@ class Batch(BatchBase, table=True):
     started_at: datetime | None = timestamp_field(nullable=True, default_now=False)
     finished_at: datetime | None = timestamp_field(nullable=True, default_now=False)
     promoted_at: datetime | None = timestamp_field(nullable=True, default_now=False)
+    # refreshed by the runner every few seconds while it runs (see app.batches.heartbeat)
+    heartbeat_at: datetime | None = timestamp_field(nullable=True, default_now=False)
     error: str | None = None
     unit_problems: dict[str, Any] = json_field()  # "year/province" -> why it could not be scored
     summary: dict[str, Any] = json_field()
@@ -57,6 +59,7 @@ class BatchPublic(BatchBase):
     started_at: datetime | None
     finished_at: datetime | None
     promoted_at: datetime | None
+    heartbeat_at: datetime | None
     error: str | None
     unit_problems: dict[str, Any]
     summary: dict[str, Any]

@@ -29,6 +29,7 @@ from app.core.errors import Conflict, Location, NotFound, ProblemError
 from app.core.listing import Rows, Window, fetch_page
 from app.core.model_types import utcnow
 from app.evaluations import service as evaluations_service
+from app.evaluations import years as years_service
 from app.evaluations.models import CohortRun, Evaluation, RunStatus
 from app.masterdata.provinces import all_provinces
 from app.reviews.models import Review
@@ -250,12 +251,27 @@ def promote(session: Session, batch_id: int, *, actor: Principal | None = None) 
             years=moved,
         )
     stale_before = _stale_review_ids(session)
+    version = rubrics_service.get(session, batch.rubric_id, batch.rubric_version)
+    assigned: dict[str, dict[str, str | None]] = {}
     for run in runs:
         evaluations_service.promote_run(session, run, actor=actor)
+        _, previous = years_service.assign(
+            session,
+            run.year,
+            version,
+            source="promote",
+            batch_id=batch.id,
+            reason=f"batch {batch.id} promoted",
+            actor=actor,
+        )
+        assigned[str(run.year)] = {
+            "rubric": f"{version.rubric_id}@{version.version}",
+            "previous": previous,
+        }
     newly_stale = sorted(_stale_review_ids(session) - stale_before)
     batch.status = BatchStatus.promoted
     batch.promoted_at = utcnow()
-    batch.summary = {**batch.summary, "stale_reviews": newly_stale}
+    batch.summary = {**batch.summary, "stale_reviews": newly_stale, "assigned_years": assigned}
     session.add(batch)
     session.flush()
     audit_service.record(
@@ -269,6 +285,7 @@ def promote(session: Session, batch_id: int, *, actor: Principal | None = None) 
             "years": [r.year for r in runs],
             "run_ids": [r.id for r in runs],
             "stale_reviews": newly_stale,
+            "assigned_years": assigned,
         },
         system_actor=None if actor else "cli",
     )
@@ -339,6 +356,8 @@ class BatchView(BatchPublic):
     runs: list[int]
     diff_summary: dict[str, Any] | None
     stale_reviews: list[int]
+    #: year -> the rubric promoting assigned it (and the one it had before)
+    assigned_years: dict[str, dict[str, str | None]]
 
 
 def view(session: Session, batch: Batch) -> BatchView:
@@ -362,6 +381,7 @@ def view(session: Session, batch: Batch) -> BatchView:
         runs=[r.id for r in runs_of(session, batch.id or 0) if r.id is not None],
         diff_summary=batch.summary.get("diff"),
         stale_reviews=list(batch.summary.get("stale_reviews") or []),
+        assigned_years=dict(batch.summary.get("assigned_years") or {}),
     )
 
 

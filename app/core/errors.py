@@ -48,6 +48,8 @@ class ProblemError(Exception):
     status: int = 400
     location: Location | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: response headers the web layer adds (e.g. ``Link`` to the current version)
+    headers: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         super().__init__(f"{self.code}: {self.detail_en}")
@@ -117,7 +119,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ProblemError)
     async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
-        return _problem_response(exc.to_problem(instance=request.url.path))
+        return _problem_response(exc.to_problem(instance=request.url.path), exc.headers or None)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from app.evaluations.collected import blocking_problems, not_collected
 from app.evaluations.grades import TaskGrade, apply_grades, latest_grades
 from app.submissions.models import Submission
 from scoring import CohortData, CohortError, Rubric, cohort_from_records
@@ -37,6 +38,15 @@ class CohortInput:
     unit_problems: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     sources: dict[str, dict[str, str]] = field(default_factory=dict)
     graded: dict[str, list[TaskGrade]] = field(default_factory=dict)
+    #: per unit, the inputs its workbook's template never asked for (see app.evaluations.collected)
+    not_collected: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def scored_codes(self) -> list[str]:
+        """The units of ``cohort``, in its row order."""
+        if self.cohort is None:
+            return []
+        return [c for c in sorted(self.records) if c not in self.unit_problems]
 
 
 def record_of(submission: Submission) -> dict[str, Any]:
@@ -100,7 +110,9 @@ def build_input(session: Session, rubric: Rubric, year: int) -> CohortInput:
         records=records,
         sources=sources,
         graded=graded,
+        not_collected=not_collected(session, rubric, current, records),
     )
+    out.unit_problems.update(blocking_problems(rubric, out.not_collected))
     out.cohort = _scoreable(rubric, year, records, out.unit_problems)
     return out
 
@@ -140,7 +152,7 @@ def _scoreable(
     (each with its own problems) and the rest read again, so one bad unit never stops the
     year from being scored.
     """
-    codes = sorted(records)
+    codes = sorted(c for c in records if c not in unit_problems)
     if not codes:
         return None
     try:

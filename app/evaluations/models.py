@@ -49,6 +49,22 @@ class CohortRun(SQLModel, table=True):
     summary: dict[str, Any] = json_field()
 
 
+class RunInput(SQLModel, table=True):
+    """Exactly what a run scored, so ``ipeval verify`` can replay it: the cohort records
+    (history filled in, grades applied, in scoring order) and the graded tasks.
+
+    A table of its own so that reading runs never loads the inputs. Runs stored before this
+    table existed have none and are reported as not replayable.
+    """
+
+    __tablename__ = "cohort_run_inputs"
+
+    run_id: int = Field(
+        foreign_key="cohort_runs.id", primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
+    inputs: dict[str, Any] = json_field()
+
+
 class EvaluationBase(SQLModel):
     province_code: str = Field(max_length=8, index=True)
     year: int = Field(index=True)
@@ -77,3 +93,35 @@ class EvaluationPublic(EvaluationBase, ProvinceNames):
     id: int
     run_id: int
     submission_id: int | None
+
+
+class YearRubricBase(SQLModel):
+    year: int
+    rubric_id: str = Field(max_length=64)
+    rubric_version: int
+    rubric_sha256: str = Field(max_length=64)
+    #: how the assignment was made: ``first_scoring`` (the year's first scoring pinned the
+    #: rubric then current), ``promote`` (a batch was promoted) or ``admin`` (set directly)
+    source: str = Field(max_length=16)
+    batch_id: int | None = None
+    reason: str = Field(default="", max_length=2000)
+
+
+class YearRubric(YearRubricBase, table=True):
+    """Which rubric version scores a year: the one place that says it.
+
+    Uploads, reviews and verification score a year under this version; only an audited
+    action (promoting a batch, or an admin's assignment) changes it. Publishing a rubric or
+    making another version current never does.
+    """
+
+    __tablename__ = "year_rubrics"
+
+    year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    assigned_at: datetime = timestamp_field()
+    assigned_by: int | None = Field(default=None)
+
+
+class YearRubricPublic(YearRubricBase):
+    rubric: str
+    assigned_at: datetime

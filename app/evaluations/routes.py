@@ -1,30 +1,63 @@
-"""HTTP routes of evaluations: the cohort table of the current runs, and one full breakdown."""
+"""HTTP routes of evaluations: the cohort table of the current runs, one full breakdown (by
+stable (year, province) or by id, as history), and which rubric scores each year."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query, Response
+from pydantic import BaseModel
 
-from app.auth.deps import AnyUser
+from app.auth.deps import AdminUser, AnyUser
 from app.core.listing import Decision, Page, PagerDep, ProvinceFilter, TypeFilter
-from app.core.params import IdPath, PlainText, YearQuery
-from app.deps import SessionDep
+from app.core.params import IdPath, PlainText, YearPath, YearQuery
+from app.deps import SessionDep, SettingsDep
+from app.evaluations import identity
 from app.evaluations import service as evaluations_service
 from app.evaluations.models import EvaluationPublic
-from app.evaluations.service import ReviewState
+from app.evaluations.service import (
+    Decided,
+    ReviewState,
+    RubricAssignment,
+    YearRubricBody,
+    YearRubricPublic,
+)
 
 router = APIRouter(tags=["evaluations"])
 
 
 class EvaluationRow(EvaluationPublic):
     review: ReviewState | None = None
+    #: the engine's proposal, and the decision that counts (the evaluator's when a confirm
+    #: or override is in force)
+    proposed: Decided
+    final: Decided
+
+
+class RunBrief(BaseModel):
+    id: int
+    status: str
+    rubric: str
+    rubric_sha256: str
+    input_sha256: str
+    batch_id: int | None
+    created_at: Any
+    input_not_collected: dict[str, Any] | None
 
 
 class EvaluationDetail(EvaluationRow):
     result_sha256: str
     result: dict[str, Any]
     run_status: str
+    run: RunBrief | None
+    current: bool
+    superseded_by: int | None
+    current_url: str
+
+
+ProvincePath = Annotated[
+    PlainText, Path(max_length=64, description="Province: code or any name form / 省份代码或名称")
+]
 
 
 @router.get("/evaluations", response_model=Page[EvaluationRow])
@@ -35,7 +68,16 @@ def list_evaluations(
     province: ProvinceFilter,
     type: TypeFilter,
     year: YearQuery = None,
-    decision: Annotated[Decision | None, Query(description="The proposed decision")] = None,
+    decision: Annotated[
+        Decision | None,
+        Query(
+            description="The final decision: the evaluator's when confirmed or overridden, "
+            "else the proposal / 最终决定"
+        ),
+    ] = None,
+    proposed: Annotated[
+        Decision | None, Query(description="The engine's proposal / 系统建议")
+    ] = None,
     sort: Annotated[
         PlainText,
         Query(
@@ -53,23 +95,83 @@ def list_evaluations(
         province=province,
         unit_type=type,
         decision=decision,
+        proposed=proposed,
         sort=sort,
         window=pager.window,
     )
     states = evaluations_service.review_states(session, rows)
     items = [
-        EvaluationRow.model_validate(r, from_attributes=True).model_copy(
-            update={"review": states.get(r.id or 0)}
+        EvaluationRow.model_validate(
+            {
+                **r.model_dump(),
+                **evaluations_service.decisions(r.decision, r.target_type, states.get(r.id or 0)),
+                "review": states.get(r.id or 0),
+            }
         )
         for r in rows
     ]
     return pager.page(items, total)
 
 
+def _detail(detail: dict[str, Any], response: Response) -> EvaluationDetail:
+    response.headers["Link"] = identity.link_header(detail)
+    return EvaluationDetail.model_validate(
+        {
+            **detail,
+            **evaluations_service.decisions(
+                detail["decision"], detail["target_type"], detail["review"]
+            ),
+        }
+    )
+
+
+@router.get("/evaluations/{year}/{province}", response_model=EvaluationDetail)
+def get_current_evaluation(
+    session: SessionDep,
+    principal: AnyUser,
+    response: Response,
+    year: YearPath,
+    province: ProvincePath,
+) -> EvaluationDetail:
+    """The current evaluation of a province and year (stable URL), with the run it came from."""
+    detail = evaluations_service.current_evaluation_detail(session, principal, year, province)
+    return _detail(detail, response)
+
+
 @router.get("/evaluations/{evaluation_id}", response_model=EvaluationDetail)
 def get_evaluation(
-    session: SessionDep, principal: AnyUser, evaluation_id: IdPath
+    session: SessionDep, principal: AnyUser, response: Response, evaluation_id: IdPath
 ) -> EvaluationDetail:
-    """One evaluation: every node, indicator, gate, contribution and the reasons (zh/en)."""
+    """One evaluation by id: every node, indicator, gate, contribution and the reasons
+    (zh/en); an old one names the current one (``superseded_by``, ``Link``)."""
     detail = evaluations_service.evaluation_detail(session, principal, evaluation_id)
-    return EvaluationDetail.model_validate(detail)
+    return _detail(detail, response)
+
+
+@router.get("/years", response_model=Page[YearRubricPublic], tags=["years"])
+def list_year_rubrics(session: SessionDep, _: AnyUser, pager: PagerDep) -> Page[YearRubricPublic]:
+    """Which rubric version scores each year, by year."""
+    every = evaluations_service.year_rubrics(session)
+    start = pager.window.offset
+    return pager.page(every[start : start + pager.window.limit], len(every))
+
+
+@router.get("/years/{year}/rubric", response_model=YearRubricPublic, tags=["years"])
+def get_year_rubric(session: SessionDep, _: AnyUser, year: YearPath) -> YearRubricPublic:
+    """The rubric version that scores a year, and how it was assigned."""
+    return evaluations_service.year_rubric(session, year)
+
+
+@router.put("/years/{year}/rubric", response_model=RubricAssignment, tags=["years"])
+def put_year_rubric(
+    session: SessionDep,
+    settings: SettingsDep,
+    admin: AdminUser,
+    year: YearPath,
+    body: YearRubricBody,
+) -> RubricAssignment:
+    """Assign a published rubric version to a year (admin, audited); the year's stored
+    submissions are re-scored under it at once."""
+    return evaluations_service.assign_rubric(
+        session, settings, year, body.rubric, reason=body.reason, actor=admin
+    )

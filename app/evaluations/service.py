@@ -11,66 +11,46 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from typing import Any, cast
 
-from pydantic import BaseModel
-from sqlalchemy import insert, text
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import func, insert, text
 from sqlmodel import Session, col, select
 
 from app.audit import service as audit_service
 from app.auth.service import Principal, get_visible
 from app.core.errors import Location, NotFound, ProblemError
-from app.core.listing import Rows, Window, fetch_page
+from app.core.listing import Rows, Window, fetch_page, province_code
+from app.core.params import PlainText
 from app.core.settings import Settings
-from app.evaluations.cohort import build_input
+from app.evaluations import identity, years
+from app.evaluations.cohort import CohortInput, build_input, current_submissions
 from app.evaluations.grades import annotate as annotate_grades
-from app.evaluations.models import CohortRun, Evaluation, RunStatus
-from app.evaluations.staleness import latest_reviews, mark_stale_reviews
+from app.evaluations.models import CohortRun, Evaluation, RunInput, RunStatus, YearRubricPublic
+from app.evaluations.staleness import DECIDING, latest_reviews, mark_stale_reviews
+from app.evaluations.years import (
+    DEFAULT_RUBRIC_ID,
+    CurrentRubric,
+    current_rubric,
+    rubric_for_reading,
+    rubric_for_year,
+)
+from app.reviews.models import Review
 from app.rubrics import service as rubrics_service
-from app.rubrics.models import RubricVersion
-from scoring import CohortResult, Rubric, list_shipped, load_shipped, score_cohort
+from scoring import CohortResult, Rubric, score_cohort
 
-DEFAULT_RUBRIC_ID = "strong-province"
+__all__ = [
+    "DEFAULT_RUBRIC_ID",
+    "CurrentRubric",
+    "YearRubricPublic",
+    "current_rubric",
+    "rubric_for_reading",
+]
 
-
-@dataclass(frozen=True)
-class CurrentRubric:
-    rubric: Rubric
-    version: RubricVersion
-
-
-def current_rubric(
-    session: Session, settings: Settings, rubric_id: str = DEFAULT_RUBRIC_ID
-) -> CurrentRubric:
-    """The current published version of ``rubric_id``; the shipped rubrics are published
-    on first use when none is."""
-    try:
-        row = rubrics_service.get_current(session, rubric_id)
-    except NotFound:
-        rubrics_service.publish_shipped(session, settings)
-        row = rubrics_service.get_current(session, rubric_id)
-    return CurrentRubric(rubrics_service.rubric_of(row), row)
-
-
-def rubric_for_reading(
-    session: Session, settings: Settings, rubric_id: str = DEFAULT_RUBRIC_ID
-) -> Rubric:
-    """The current rubric without writing anything: the shipped file while none is
-    published (the same content, so the same hash, that publishing it would store)."""
-    try:
-        return rubrics_service.rubric_of(rubrics_service.get_current(session, rubric_id))
-    except NotFound:
-        latest = max(
-            (
-                ref
-                for ref in list_shipped(root=settings.rubrics_dir)
-                if ref.startswith(rubric_id + "@")
-            ),
-            key=lambda ref: int(ref.rsplit("@", 1)[1]),
-        )
-        return load_shipped(latest, root=settings.rubrics_dir)
+#: Scoring a year hands the library's unit documents to an optional observer (a batch keeps
+#: the compact outcomes it compares, instead of reading every stored result back).
+UnitsObserver = Callable[[CohortRun, list[dict[str, Any]]], None]
 
 
 def lock_year(session: Session, year: int) -> None:
@@ -114,12 +94,17 @@ def score_year(
     status: RunStatus | str = RunStatus.staged,
     batch_id: int | None = None,
     actor: Principal | None = None,
+    on_units: UnitsObserver | None = None,
 ) -> CohortRun:
     """Score the year's current submissions under ``rubric`` and store the run.
 
     One :class:`Evaluation` per scored unit; units the library cannot read are listed in
-    ``run.summary["unit_problems"]`` with their problems. ``status="current"`` promotes the
-    run at once (see :func:`promote_run`).
+    ``run.summary["unit_problems"]`` with their problems, and inputs the units' templates
+    never asked for in ``run.summary["input_not_collected"]``. The exact records scored are
+    stored with the run (:class:`RunInput`). ``status="current"`` promotes the run at once
+    (see :func:`promote_run`). A year's own results are scored by :func:`rescore_year`,
+    under the year's assigned rubric; an explicit ``rubric`` here is for staged candidates
+    (batches).
     """
     data = build_input(session, rubric, year)
     result = score_cohort(rubric, data.cohort) if data.cohort is not None else None
@@ -137,11 +122,15 @@ def score_year(
         batch_id=batch_id,
         summary=_summary(data.unit_problems, data.sources, doc, rubric_source_sha),
     )
+    run.summary["input_not_collected"] = data.not_collected
     session.add(run)
     session.flush()
     assert run.id is not None
+    session.add(RunInput(run_id=run.id, inputs=_inputs_of(data)))
     if result is not None:
         _add_evaluations(session, run, result, doc, data.submissions)
+    if on_units is not None:
+        on_units(run, doc.get("units", []))
     audit_service.record(
         session,
         actor,
@@ -157,6 +146,15 @@ def score_year(
     elif RunStatus(status) != RunStatus.staged:
         raise ValueError(f"a new run is staged or current, not {status}")
     return run
+
+
+def _inputs_of(data: CohortInput) -> dict[str, Any]:
+    """What :func:`app.evaluations.verify` needs to replay the run, as stored JSON."""
+    return {
+        "year": data.year,
+        "records": [data.records[c] for c in data.scored_codes],
+        "graded": {c: [g.as_dict() for g in grades] for c, grades in sorted(data.graded.items())},
+    }
 
 
 def _counts(run: CohortRun) -> dict[str, int]:
@@ -307,9 +305,14 @@ def discard_run(session: Session, run: CohortRun) -> CohortRun:
 def rescore_year(
     session: Session, settings: Settings, year: int, *, actor: Principal | None = None
 ) -> CohortRun:
-    """Lock the year, score it under the current rubric and make that run current."""
+    """Lock the year, score it under its assigned rubric and make that run current.
+
+    The rubric comes from :func:`app.evaluations.years.rubric_for_year` and nowhere else: a
+    year first scored is pinned to the rubric then current; afterwards only promoting a
+    batch or an admin's assignment changes it.
+    """
     lock_year(session, year)
-    current = current_rubric(session, settings)
+    current = rubric_for_year(session, settings, year, actor=actor)
     return score_year(
         session,
         year=year,
@@ -375,12 +378,15 @@ def list_evaluations(
     province: str | None = None,
     unit_type: str | None = None,
     decision: str | None = None,
+    proposed: str | None = None,
     sort: str = "year,unit_type,rank,province_code",
     window: Window | None = None,
 ) -> Rows[Evaluation]:
     """The current runs' evaluations visible to ``principal`` (a province: its own).
 
     ``province`` is a resolved code; another province's, asked by a province, is empty.
+    ``decision`` matches the *final* decision — the evaluator's when a confirm or
+    override is in force, else the engine's proposal; ``proposed`` matches the proposal.
     """
     order = [*_order(sort), col(Evaluation.id).asc()]
     query = (
@@ -397,8 +403,29 @@ def list_evaluations(
     if unit_type is not None:
         query = query.where(Evaluation.unit_type == unit_type)
     if decision is not None:
-        query = query.where(Evaluation.decision == decision)
+        in_force = _reviews_in_force()
+        query = query.outerjoin(
+            in_force,
+            (in_force.c.province_code == Evaluation.province_code)
+            & (in_force.c.year == Evaluation.year),
+        ).where(func.coalesce(in_force.c.final_decision, Evaluation.decision) == decision)
+    if proposed is not None:
+        query = query.where(Evaluation.decision == proposed)
     return fetch_page(session, query.order_by(*order), window)
+
+
+def _reviews_in_force() -> Any:
+    """A subquery: the newest confirm or override of each province and year."""
+    newest = (
+        select(func.max(Review.id).label("id"))
+        .where(col(Review.action).in_(DECIDING))
+        .group_by(col(Review.province_code), col(Review.year))
+    )
+    return (
+        select(col(Review.province_code), col(Review.year), col(Review.final_decision))
+        .where(col(Review.id).in_(newest))
+        .subquery("in_force")
+    )
 
 
 def is_current(session: Session, evaluation: Evaluation) -> bool:
@@ -413,7 +440,12 @@ class ReviewState(BaseModel):
     action: str
     final_decision: str
     final_target_type: str | None
+    #: what the engine proposed when the evaluator decided
+    proposed_decision: str
+    proposed_target_type: str | None
+    #: True while the current proposal differs from ``proposed_*``; ``stale_diff`` says how
     stale: bool
+    stale_diff: dict[str, Any] | None = None
 
 
 def review_states(session: Session, rows: Sequence[Evaluation]) -> dict[int, ReviewState]:
@@ -427,19 +459,127 @@ def review_states(session: Session, rows: Sequence[Evaluation]) -> dict[int, Rev
                 out[row.id] = ReviewState(
                     review_id=review.id,
                     action=review.action,
-                    final_decision=review.final_decision,
+                    final_decision=review.final_decision or "",
                     final_target_type=review.final_target_type,
+                    proposed_decision=review.proposed_decision,
+                    proposed_target_type=review.proposed_target_type,
                     stale=review.stale,
+                    stale_diff=review.stale_diff,
                 )
     return out
 
 
 def evaluation_detail(session: Session, principal: Principal, evaluation_id: int) -> dict[str, Any]:
-    """An evaluation with its breakdown, run status and the review in force."""
-    row = get_evaluation(session, principal, evaluation_id)
-    run = session.get(CohortRun, row.run_id)
+    """An evaluation with its breakdown, the run it came from, whether it is current (else
+    ``superseded_by`` the current one) and the review in force."""
+    return _detail(session, get_evaluation(session, principal, evaluation_id))
+
+
+def current_evaluation_detail(
+    session: Session, principal: Principal, year: int, province: str
+) -> dict[str, Any]:
+    """The current evaluation of ``province`` (a code or any name form) in ``year``."""
+    code = province_code(province)
+    assert code is not None
+    return _detail(session, identity.get_current(session, principal, year, code))
+
+
+def _detail(session: Session, row: Evaluation) -> dict[str, Any]:
+    assert row.id is not None
     return {
         **row.model_dump(),
-        "run_status": run.status if run else "",
-        "review": review_states(session, [row]).get(evaluation_id),
+        **identity.history_fields(session, row),
+        "review": review_states(session, [row]).get(row.id),
     }
+
+
+class Decided(BaseModel):
+    """A decision and its target type; ``by`` says whose it is (engine, confirm, override)."""
+
+    decision: str
+    target_type: str | None
+    by: str
+    review_id: int | None = None
+
+
+def decisions(
+    decision: str, target_type: str | None, review: ReviewState | None
+) -> dict[str, Decided]:
+    """``proposed`` (the engine's) and ``final`` (the evaluator's decision in force, else the
+    proposal) of one evaluation."""
+    proposed = Decided(decision=decision, target_type=target_type, by="engine")
+    if review is None:
+        return {"proposed": proposed, "final": proposed}
+    final = Decided(
+        decision=review.final_decision,
+        target_type=review.final_target_type,
+        by=review.action,
+        review_id=review.review_id,
+    )
+    return {"proposed": proposed, "final": final}
+
+
+class YearRubricBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    rubric: PlainText = Field(
+        max_length=80, description="Published rubric version, id@version / 评价规则版本"
+    )
+    reason: PlainText = Field(
+        min_length=1, max_length=2000, description="Why the year changes rubric / 变更理由"
+    )
+
+
+class RubricAssignment(BaseModel):
+    """What an assignment did: the year's rubric before and after, and the re-score."""
+
+    assignment: YearRubricPublic
+    previous: str | None
+    changed: bool
+    run_id: int | None
+    stale_reviews: list[int]
+
+
+def year_rubrics(session: Session) -> list[YearRubricPublic]:
+    return [years.public(r) for r in years.list_assignments(session)]
+
+
+def year_rubric(session: Session, year: int) -> YearRubricPublic:
+    row = years.get(session, year)
+    if row is None:
+        raise NotFound("rubric assignment for year", "年度评价规则指定", year)
+    return years.public(row)
+
+
+def assign_rubric(
+    session: Session,
+    settings: Settings,
+    year: int,
+    ref: str,
+    *,
+    reason: str,
+    actor: Principal | None = None,
+) -> RubricAssignment:
+    """Assign ``ref`` to ``year`` (audited) and re-score the year's submissions under it.
+
+    The year's results always follow its assignment: when it changes and the year has
+    submissions, a new run is scored and made current in the same transaction, and reviews
+    it contradicts go stale. To read what would change first, run a batch and promote it.
+    """
+    version = rubrics_service.get_by_ref(session, ref)
+    lock_year(session, year)
+    before = {r for r in session.exec(select(Review.id).where(col(Review.stale))).all()}
+    row, previous = years.assign(
+        session, year, version, source="admin", reason=reason.strip(), actor=actor
+    )
+    changed = previous != f"{version.rubric_id}@{version.version}"
+    run = None
+    if changed and current_submissions(session, [year]):
+        run = rescore_year(session, settings, year, actor=actor)
+    after = {r for r in session.exec(select(Review.id).where(col(Review.stale))).all()}
+    return RubricAssignment(
+        assignment=years.public(row),
+        previous=previous,
+        changed=changed,
+        run_id=run.id if run else None,
+        stale_reviews=sorted(i for i in after - before if i is not None),
+    )

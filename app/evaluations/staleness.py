@@ -1,10 +1,12 @@
 """Re-scoring never changes a reviewed decision silently: reviews whose basis changed go stale.
 
 A review was made on what the engine proposed then (``proposed_decision`` and
-``proposed_target_type``). When a newly promoted run proposes something else for that
-province and year — or cannot score it any more — the latest review is marked ``stale`` with
-``stale_diff`` saying what changed. The review itself (and its final decision) is kept as is;
-an evaluator reviews again.
+``proposed_target_type``). Staleness is recomputed on every promotion (an upload, a batch, a
+regrade): the review in force is ``stale`` exactly while the current proposal differs from
+the one the evaluator decided on — or the unit cannot be scored any more — and ``stale_diff``
+then shows both (``before``: what was decided on, ``after``: what is proposed now). When the
+proposal returns to what was decided on, the review is no longer stale. The review itself
+(and its final decision) is kept as is; an evaluator reviews again.
 """
 
 from __future__ import annotations
@@ -39,7 +41,8 @@ def _side(
 
 
 def mark_stale_reviews(session: Session, run: CohortRun) -> list[int]:
-    """Mark the reviews the promoted ``run`` contradicts; returns their ids."""
+    """Recompute staleness of the year's reviews in force against the promoted ``run``;
+    returns the ids of those it contradicts (now stale)."""
     reviews = latest_reviews(session, run.year)
     if not reviews:
         return []
@@ -54,10 +57,14 @@ def mark_stale_reviews(session: Session, run: CohortRun) -> list[int]:
             review.proposed_decision,
             review.proposed_target_type,
         ):
+            if review.stale:
+                review.stale, review.stale_diff = False, None
+                session.add(review)
             continue
         before = session.get(Evaluation, review.evaluation_id)
         diff = {
             "run_id": run.id,
+            "final": {"decision": review.final_decision, "target_type": review.final_target_type},
             "before": (review.stale_diff or {}).get("before")
             or _side(
                 review.proposed_decision,

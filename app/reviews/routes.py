@@ -12,7 +12,7 @@ from app.auth.deps import AnyUser, EvaluatorUser
 from app.core.errors import PROBLEM_JSON
 from app.core.listing import Page, PagerDep
 from app.core.params import IdPath
-from app.deps import SessionDep
+from app.deps import SessionDep, SettingsDep
 from app.reviews import service as reviews_service
 from app.reviews.models import ReviewPublic
 from app.reviews.service import ReviewCreate
@@ -58,12 +58,13 @@ class ReviewResult(ReviewPublic):
 def create_review(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     principal: EvaluatorUser,
     evaluation_id: IdPath,
     body: ReviewCreate,
 ) -> ReviewResult | JSONResponse:
     """Grade tasks (re-scoring the year when a status changes), comment, and confirm or override."""
-    outcome = reviews_service.create(session, principal, evaluation_id, body)
+    outcome = reviews_service.create(session, principal, evaluation_id, body, settings=settings)
     if outcome.refused is not None:
         # A response, not an exception: the applied grades and the re-score are committed.
         problem = outcome.refused.to_problem(instance=request.url.path)

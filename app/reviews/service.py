@@ -26,10 +26,12 @@ from app.auth.service import Principal
 from app.core.errors import Location, ProblemError
 from app.core.listing import Rows, Window, fetch_page
 from app.core.params import PlainText
+from app.core.settings import Settings
+from app.evaluations import identity
 from app.evaluations import service as evaluations_service
 from app.evaluations.cohort import record_of
 from app.evaluations.grades import effective_statuses, latest_grades
-from app.evaluations.models import Evaluation, RunStatus
+from app.evaluations.models import Evaluation
 from app.reviews.models import Review
 from app.rubrics import service as rubrics_service
 from app.submissions.models import Submission
@@ -184,18 +186,11 @@ def _status_changes(
 
 
 def _rescore(
-    session: Session, principal: Principal, evaluation: Evaluation, rubric: Rubric
+    session: Session, settings: Settings, principal: Principal, evaluation: Evaluation
 ) -> Evaluation:
-    """Score the year again under ``rubric``, make it current; the unit's new evaluation."""
-    row = rubrics_service.get_by_sha256(session, rubric.sha256)
-    run = evaluations_service.score_year(
-        session,
-        year=evaluation.year,
-        rubric=rubric,
-        rubric_source_sha=row.sha256 if row is not None else None,
-        status=RunStatus.current,
-        actor=principal,
-    )
+    """Score the year again under its assigned rubric, make it current; the unit's new
+    evaluation."""
+    run = evaluations_service.rescore_year(session, settings, evaluation.year, actor=principal)
     new = session.exec(
         select(Evaluation).where(
             Evaluation.run_id == run.id, Evaluation.province_code == evaluation.province_code
@@ -258,15 +253,26 @@ def _record(
     return review
 
 
-def _not_current(evaluation: Evaluation) -> ProblemError:
+def _not_current(session: Session, evaluation: Evaluation) -> ProblemError:
+    history = identity.history_fields(session, evaluation)
+    successor = history["superseded_by"]
+    where = (
+        f"evaluation {successor} ({history['current_url']})"
+        if successor
+        else (f"{history['current_url']} once the unit is scored again")
+    )
     return ProblemError(
         code="evaluation_not_current",
         title="Conflict",
         status=409,
         detail_en=f"Evaluation {evaluation.id} belongs to a run that is no longer current; "
-        f"review the current evaluation of {evaluation.province_code} for {evaluation.year}.",
+        f"review the current evaluation of {evaluation.province_code} for {evaluation.year}: "
+        f"{where}.",
         detail_zh=f"评估结果 {evaluation.id} 所属批次已不是当前批次；请审核 "
-        f"{evaluation.province_code} {evaluation.year} 年度的当前评估结果。",
+        f"{evaluation.province_code} {evaluation.year} 年度的当前评估结果："
+        f"{history['current_url']}。",
+        extra={"superseded_by": successor, "current_url": history["current_url"]},
+        headers={"Link": identity.link_header(history)},
     )
 
 
@@ -295,7 +301,12 @@ def _proposal_changed(
 
 
 def create(
-    session: Session, principal: Principal, evaluation_id: int, body: ReviewCreate
+    session: Session,
+    principal: Principal,
+    evaluation_id: int,
+    body: ReviewCreate,
+    *,
+    settings: Settings,
 ) -> ReviewOutcome:
     """Record a review of an evaluation of its year's current run, applying its grades first.
 
@@ -310,7 +321,7 @@ def create(
         # before the current-run check: nobody promotes a run between it and ours
         evaluations_service.lock_year(session, evaluation.year)
     if not evaluations_service.is_current(session, evaluation):
-        raise _not_current(evaluation)
+        raise _not_current(session, evaluation)
     regraded = _status_changes(session, rubric, evaluation, dict(body.grades))
     if not regraded:
         proposal = (evaluation.decision, evaluation.target_type)
@@ -319,7 +330,7 @@ def create(
         return ReviewOutcome(review, evaluation, evaluation)
     assert rubric is not None  # nothing is regraded without a rubric
     graded = _record(session, principal, evaluation, body, action="grade", final=None)
-    new = _rescore(session, principal, evaluation, rubric)
+    new = _rescore(session, settings, principal, evaluation)
     if body.action == "grade":
         return ReviewOutcome(graded, evaluation, new, regraded)
     proposal = (new.decision, new.target_type)

@@ -7,6 +7,7 @@ Services add and flush; the caller (request or CLI command) owns the transaction
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -91,8 +92,18 @@ def validate(source_toml: str) -> Rubric:
 
 
 def rubric_of(version: RubricVersion) -> Rubric:
-    """The scoring library's :class:`Rubric` for a stored version."""
-    return validate(version.source_toml)
+    """The scoring library's :class:`Rubric` for a stored version.
+
+    Parsed once per process and content: a stored version never changes, and a batch or an
+    upload burst asks for the same version for every year it scores.
+    """
+    return _parse_stored(version.source_toml)
+
+
+@lru_cache(maxsize=16)
+def _parse_stored(source_toml: str) -> Rubric:
+    # Rubric and its spec are immutable, so one parsed object can be shared by every caller.
+    return validate(source_toml)
 
 
 def publish(

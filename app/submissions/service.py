@@ -2,7 +2,7 @@
 
 A valid workbook becomes a new version of its province and year (the previous version
 stays retrievable and is linked); the identical file again returns the stored version.
-The year's cohort is then re-scored under the current rubric and promoted, all in the
+The year's cohort is then re-scored under the year's assigned rubric and promoted, all in the
 caller's transaction. Writers of one year are serialised (:func:`lock_year`), and the
 database keeps exactly one current version per province and year (a partial unique index).
 """
@@ -321,7 +321,8 @@ def template(
 ) -> tuple[bytes, str]:
     """The workbook template for ``province`` and ``year``; returns ``(bytes, file name)``.
 
-    ``rubric_ref`` (``id@version``) picks a published rubric; by default the current one.
+    ``rubric_ref`` (``id@version``) picks a published rubric; by default the year's assigned
+    rubric, else the current one.
     """
     try:
         unit = resolve_province(province)
@@ -338,6 +339,6 @@ def template(
     if rubric_ref:
         rubric = rubrics_service.rubric_of(rubrics_service.get_by_ref(session, rubric_ref))
     else:
-        rubric = evaluations_service.rubric_for_reading(session, settings)
+        rubric = evaluations_service.rubric_for_reading(session, settings, year)
     data = write_template(rubric, year=year, province=unit)
     return data, f"ipeval-{year}-{unit.code}-{rubric.id}-v{rubric.version}.xlsx"

@@ -154,6 +154,29 @@ class Rubric:
         """The leaves of a type's hierarchy, depth first."""
         return [n for n in walk_nodes(self.type(type).pillars) if isinstance(n, Indicator)]
 
+    def inputs_of(self, field: str) -> set[str]:
+        """The input codes a field is computed from: itself for an input, the inputs of its
+        operands for a derived field (task completion scores depend on no input)."""
+        inputs = {f.code for f in self.spec.inputs}
+        derived = {d.code: d for d in self.spec.derived}
+        out: set[str] = set()
+        pending, seen = [field], set()
+        while pending:
+            code = pending.pop()
+            if code in seen:
+                continue
+            seen.add(code)
+            if code in inputs:
+                out.add(code)
+            elif code in derived:
+                d = derived[code]
+                pending += [
+                    getattr(d, key)
+                    for key in ("numerator", "denominator", "of")
+                    if isinstance(getattr(d, key, None), str)
+                ]
+        return out
+
     def __repr__(self) -> str:
         return f"Rubric({self.ref}, sha256={self.sha256[:12]})"
 

@@ -40,6 +40,7 @@ Direction = Literal["higher", "lower"]
 Aggregation = Literal["arithmetic", "geometric", "harmonic"]
 Imputation = Literal["error", "zero", "skip", "mean", "median", "group_mean", "group_median"]
 Comparison = Literal[">=", ">", "<=", "<", "=="]
+NotCollected = Literal["missing", "block"]
 
 
 class Strict(BaseModel):
@@ -246,6 +247,10 @@ class Indicator(Named):
     impute: Imputation = "skip"
     treat_outliers: bool = True
     treatment: IndicatorTreatment | None = None
+    #: When the unit's workbook came from a template that never asked for an input this
+    #: indicator needs: ``missing`` (the value is missing and ``impute`` applies, as for any
+    #: blank) or ``block`` (the unit is not scored until it supplies the input).
+    not_collected: NotCollected = "missing"
 
 
 class Node(Named):
