@@ -11,6 +11,7 @@ import typer
 from app.core.database import make_engine, unit_of_work
 from app.core.errors import ProblemError
 from app.core.settings import get_settings
+from app.evaluations import service as evaluations_service
 from app.rubrics import service as rubrics_service
 
 rubric_cli = typer.Typer(
@@ -114,6 +115,50 @@ def current(
             typer.echo(f"{row.rubric_id}@{row.version} sha256 {row.sha256}")
     except ProblemError as exc:
         raise fail(exc) from None
+
+
+@rubric_cli.command("years")
+def years() -> None:
+    """Which rubric version scores each year, and how it was assigned / 各年度评价规则."""
+    with unit_of_work(make_engine(get_settings())) as session:
+        rows = evaluations_service.year_rubrics(session)
+        for row in rows:
+            batch = f" (batch {row.batch_id})" if row.batch_id else ""
+            typer.echo(
+                f"{row.year}  {row.rubric}  {row.source}{batch}  "
+                f"{row.assigned_at:%Y-%m-%d %H:%M}  {row.reason}"
+            )
+        if not rows:
+            typer.echo("no year scored yet / 尚无年度评分")
+
+
+@rubric_cli.command("assign")
+def assign(
+    year: Annotated[int, typer.Argument(help="Year, e.g. 2020")],
+    ref: RefArg,
+    reason: Annotated[str, typer.Option(help="Why the year changes rubric (audited) / 理由")],
+) -> None:
+    """Assign a published version to a year and re-score it under it (audited) / 指定年度规则.
+
+    To read what changes first, run `ipeval rescore` and `ipeval batch promote` instead.
+    """
+    settings = get_settings()
+    if not reason.strip():
+        typer.echo("--reason must not be empty / 必须填写理由", err=True)
+        raise typer.Exit(code=2)
+    try:
+        with unit_of_work(make_engine(settings)) as session:
+            out = evaluations_service.assign_rubric(session, settings, year, ref, reason=reason)
+    except ProblemError as exc:
+        raise fail(exc) from None
+    if not out.changed:
+        typer.echo(f"{year} already under {out.assignment.rubric}; nothing changed / 未变化")
+        return
+    typer.echo(
+        f"{year}: {out.previous or '(none)'} -> {out.assignment.rubric}; "
+        f"run {out.run_id if out.run_id else '(no submissions yet)'}; "
+        f"stale reviews {out.stale_reviews}"
+    )
 
 
 def register(cli: typer.Typer) -> None:

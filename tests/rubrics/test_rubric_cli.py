@@ -51,3 +51,21 @@ def test_invalid_file_prints_each_problem_and_exits_1(runner, tmp_path):
 def test_unknown_version_is_an_error(runner):
     out = runner.invoke(cli, ["rubric", "show", "strong-province@4"])
     assert out.exit_code == 1 and "not_found" in out.output
+
+
+def test_assign_a_year_and_list_the_years(runner):
+    assert runner.invoke(cli, ["rubric", "publish", "--shipped"]).exit_code == 0
+    assert runner.invoke(cli, ["rubric", "years"]).output.startswith("no year scored yet")
+    refused = runner.invoke(cli, ["rubric", "assign", "2020", "strong-province@2", "--reason", " "])
+    assert refused.exit_code == 2
+    unknown = runner.invoke(cli, ["rubric", "assign", "2020", "strong-province@7", "--reason", "x"])
+    assert unknown.exit_code == 1 and "strong-province@7" in unknown.output
+    done = runner.invoke(
+        cli, ["rubric", "assign", "2020", "strong-province@2", "--reason", "public services"]
+    )
+    assert done.exit_code == 0, done.output
+    assert "2020: (none) -> strong-province@2; run (no submissions yet)" in done.output
+    again = runner.invoke(cli, ["rubric", "assign", "2020", "strong-province@2", "--reason", "x"])
+    assert "already under strong-province@2" in again.output
+    listed = runner.invoke(cli, ["rubric", "years"]).output
+    assert listed.startswith("2020  strong-province@2  admin") and "public services" in listed
