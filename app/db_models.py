@@ -7,6 +7,7 @@ from app.evaluations.models import CohortRun, Evaluation, RunInput, YearRubric
 from app.reviews.models import Review
 from app.rubrics.models import RubricVersion
 from app.submissions.models import Submission
+from app.web.models import WebSession
 
 __all__ = [
     "ApiToken",
@@ -19,4 +20,5 @@ __all__ = [
     "RunInput",
     "Submission",
     "YearRubric",
+    "WebSession",
 ]

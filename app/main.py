@@ -18,9 +18,11 @@ from app.core.errors import install_problem_handlers
 from app.core.settings import Settings, get_settings
 from app.evaluations.routes import router as evaluations_router
 from app.health.routes import router as health_router
+from app.reports.routes import router as reports_router
 from app.reviews.routes import router as reviews_router
 from app.rubrics.routes import router as rubrics_router
 from app.submissions.routes import router as submissions_router
+from app.web.mount import mount as mount_web
 
 API_PREFIX = "/api/v1"
 
@@ -42,6 +44,8 @@ def api_router() -> APIRouter:
     router.include_router(submissions_router)
     # reviews first: GET /evaluations/{id}/reviews must win over /evaluations/{year}/{province}
     router.include_router(reviews_router)
+    # before evaluations: /evaluations/{year}.xlsx must not reach /evaluations/{evaluation_id}
+    router.include_router(reports_router)
     router.include_router(evaluations_router)
     router.include_router(rubrics_router)
     router.include_router(batches_router)
@@ -73,4 +77,5 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     install_problem_handlers(app)
     install_docs(app)
     app.include_router(api_router())
+    mount_web(app)
     return app

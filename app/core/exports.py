@@ -64,3 +64,14 @@ def csv_text(value: Any) -> str:
     text = str(value)
     bare = _LEADING_BLANKS.sub("", text)
     return "'" + text if bare.startswith(FORMULA_TRIGGERS) else text
+
+
+def document_text(value: Any) -> str:
+    """Render `value` for a plain text run of a document (.docx): characters only.
+
+    Documents have no formulas, but XML cannot hold most control characters; they become
+    U+FFFD as in a workbook cell. None is the empty string.
+    """
+    if value is None:
+        return ""
+    return str(cell_value(value))
