@@ -19,6 +19,6 @@ __all__ = [
     "RubricVersion",
     "RunInput",
     "Submission",
-    "YearRubric",
     "WebSession",
+    "YearRubric",
 ]

@@ -13,6 +13,7 @@ from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from app.intake.layout import fit_row_heights, page_setup, without_year
 from app.intake.spec import (
     CITY_SHEET,
     NO,
@@ -158,7 +159,8 @@ def _input_cell(
 def _instructions(ws: Worksheet, spec: TemplateSpec) -> None:
     r = spec.rubric
     head = [
-        f"{r.spec.name_zh}　填报模板 / Workbook template — {r.spec.name_en}",
+        f"{without_year(r.spec.name_zh)}（{spec.year}）填报模板",
+        f"Workbook template — {without_year(r.spec.name_en)} ({spec.year})",
         f"评价方案 Rubric: {r.ref}（sha256 {r.sha256[:12]}）",
         f"模板版本 Template version: {TEMPLATE_VERSION}",
         f"省份 Province: {spec.province.name_zh} {spec.province.name_en}",
@@ -167,9 +169,10 @@ def _instructions(ws: Worksheet, spec: TemplateSpec) -> None:
     ]
     lines = head + [f"{i}. {zh} {en}" for i, (zh, en) in enumerate(_STEPS, start=1)]
     for i, line in enumerate(lines, start=1):
-        ws.cell(row=i, column=1, value=line).alignment = Alignment(wrap_text=True)
+        ws.cell(row=i, column=1, value=line).alignment = Alignment(wrap_text=True, vertical="top")
     ws["A1"].font = Font(bold=True, size=14)
-    ws.column_dimensions["A"].width = 120
+    ws.row_dimensions[1].height = 24
+    ws.column_dimensions["A"].width = 72  # fits portrait A4 at 100 %
     ws.protection.sheet = True
 
 
@@ -181,8 +184,8 @@ def _basic(wb: Workbook, ws: Worksheet, spec: TemplateSpec) -> None:
         [("项目", 28), ("Item", 36), ("填写 Value", 24), ("说明 Note", 60)],
     )
     for row, f in enumerate(spec.basic, start=FIRST_ROW):
-        ws.cell(row=row, column=1, value=f.label_zh + (" *" if f.required else ""))
-        ws.cell(row=row, column=2, value=f.label_en)
+        ws.cell(row=row, column=1, value=f.label_zh + (" *" if f.required else "")).alignment = WRAP
+        ws.cell(row=row, column=2, value=f.label_en).alignment = WRAP
         note = f.definition_zh or ("下拉选择 " + " / ".join(f.choices) if f.choices else "")
         ws.cell(row=row, column=4, value=note).alignment = WRAP
         _input_cell(wb, ws, f"C{row}", f)
@@ -210,7 +213,7 @@ def _indicators(wb: Workbook, ws: Worksheet, spec: TemplateSpec) -> None:
     for f in spec.indicators:
         if f.history_of:
             continue
-        ws.cell(row=row, column=1, value=f.code)
+        ws.cell(row=row, column=1, value=f.code).alignment = WRAP
         ws.cell(row=row, column=2, value=f.label_zh + (" *" if f.required else "")).alignment = WRAP
         ws.cell(row=row, column=3, value=f.label_en).alignment = WRAP
         ws.cell(row=row, column=4, value=f"{f.unit_zh} / {f.unit_en}").alignment = WRAP
@@ -285,7 +288,7 @@ def _tasks(wb: Workbook, ws: Worksheet, spec: TemplateSpec, tasks: Iterable[Task
     )
     evidence = FieldSpec("", "佐证说明", "Evidence", "text")
     for row, task in enumerate(tasks, start=FIRST_ROW):
-        ws.cell(row=row, column=1, value=task.code)
+        ws.cell(row=row, column=1, value=task.code).alignment = WRAP
         ws.cell(row=row, column=2, value=task.name_zh).alignment = WRAP
         ws.cell(row=row, column=3, value=task.name_en).alignment = WRAP
         ws.cell(row=row, column=4, value="试点 pilot" if task.family == "pilot" else "年度 annual")
@@ -312,6 +315,24 @@ def _meta(wb: Workbook, ws: Worksheet, spec: TemplateSpec) -> None:
     ws.protection.sheet = True
 
 
+#: sheet -> (landscape, rows repeated on every printed page)
+_PRINT = {
+    INSTRUCTIONS_SHEET: (False, None),
+    BASIC_SHEET: (True, "1:3"),
+    INDICATOR_SHEET: (True, "1:3"),
+    CITY_SHEET: (False, "1:3"),
+    TASK_SHEET: (True, "1:3"),
+}
+
+
+def _print_layout(wb: Workbook, spec: TemplateSpec) -> None:
+    who = f"{spec.province.name_zh} {spec.province.name_en}"
+    for name, (landscape, titles) in _PRINT.items():
+        ws = wb[name]
+        fit_row_heights(ws, first_row=1 if name == INSTRUCTIONS_SHEET else FIRST_ROW - 1)
+        page_setup(ws, province=who, year=spec.year, landscape=landscape, title_rows=titles)
+
+
 def write_template(
     rubric: Rubric, *, year: int, province: Province, unit_type: str | None = None
 ) -> bytes:
@@ -335,6 +356,7 @@ def write_template(
     ]
     _tasks(wb, wb.create_sheet(TASK_SHEET), spec, tasks)
     _meta(wb, wb.create_sheet(META_SHEET), spec)
+    _print_layout(wb, spec)
     wb.active = 1
     wb.security = WorkbookProtection(lockStructure=True)
     out = io.BytesIO()

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from app.auth.service import Hidden, Principal
 from app.core.errors import NotFound
+from app.evaluations import identity
 from app.evaluations import service as evaluations_service
 from app.evaluations.grades import latest_grades
 from app.evaluations.models import CohortRun, Evaluation, RunStatus
@@ -124,8 +125,8 @@ def cohort_view(session: Session, principal: Principal, year: int) -> CohortView
     if run is None:
         raise NotFound("evaluated year", "评估年度", year)
     rows = evaluations_service.list_evaluations(
-        session, principal, year=year, sort="unit_type,rank,province_code", limit=1000
-    )
+        session, principal, year=year, sort="unit_type,rank,province_code"
+    ).rows
     states = evaluations_service.review_states(session, rows)
     rubric = _rubric(session, run.rubric_sha256)
     out = []
@@ -180,11 +181,7 @@ def current_evaluation(
     session: Session, principal: Principal, year: int, province: str
 ) -> Evaluation:
     """The evaluation of ``province`` in ``year``'s current run; 404 when none is visible."""
-    code = province_code(principal, province)
-    rows = evaluations_service.list_evaluations(session, principal, year=year, province=code)
-    if not rows:
-        raise NotFound("evaluation", "评估结果", f"{year}/{code}")
-    return rows[0]
+    return identity.get_current(session, principal, year, province_code(principal, province))
 
 
 def _type_count(session: Session, year: int, unit_type: str) -> int:
@@ -228,7 +225,9 @@ def _tasks(
 def _submissions(
     session: Session, principal: Principal, code: str, year: int
 ) -> list[SubmissionView]:
-    rows = submissions_service.list_submissions(session, principal, year=year, province_code=code)
+    rows = submissions_service.list_submissions(
+        session, principal, year=year, province_code=code
+    ).rows
     return [
         SubmissionView(
             id=s.id or 0,
@@ -268,8 +267,8 @@ def province_view(session: Session, principal: Principal, year: int, province: s
             unit_type=e.unit_type,
         )
         for e in evaluations_service.list_evaluations(
-            session, principal, province=code, sort="year", limit=100
-        )
+            session, principal, province=code, sort="year"
+        ).rows
     ]
     name_zh, name_en = _names(code)
     rubric_doc = doc.get("rubric") or {}

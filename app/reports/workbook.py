@@ -98,7 +98,9 @@ def _sheet(
     ws.row_dimensions[3].height = 45
     for r, row in enumerate(rows, start=4):
         for c, value in enumerate(_row(row, pillar_columns), start=1):
-            write_cell(ws.cell(row=r, column=c), value)
+            cell = write_cell(ws.cell(row=r, column=c), value)
+            if isinstance(value, float):
+                cell.number_format = "0.00"
     ws.freeze_panes = "D4"
     ws.auto_filter.ref = f"A3:{ws.cell(row=3, column=len(columns)).column_letter}{3 + len(rows)}"
     ws.page_setup.orientation = "landscape"

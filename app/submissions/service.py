@@ -16,11 +16,13 @@ from pydantic import BaseModel
 from sqlmodel import Session, col, func, select
 
 from app.audit import service as audit_service
+from app.auth.models import Role
 from app.auth.service import Principal, get_visible
 from app.core.errors import Location, ProblemError
 from app.core.listing import Rows, Window, fetch_page
 from app.core.settings import Settings
 from app.evaluations import service as evaluations_service
+from app.evaluations.staleness import latest_reviews
 from app.intake.annotate import annotate_workbook
 from app.intake.check import check_workbook
 from app.intake.limits import IntakeLimits
@@ -311,6 +313,9 @@ def annotated_report(session: Session, principal: Principal, submission_id: int)
     return annotate_workbook(row.content, report)
 
 
+SYSTEM_READER = Principal(id=0, role=Role.admin, label="template type lookup")
+
+
 def template(
     session: Session,
     settings: Settings,
@@ -340,5 +345,27 @@ def template(
         rubric = rubrics_service.rubric_of(rubrics_service.get_by_ref(session, rubric_ref))
     else:
         rubric = evaluations_service.rubric_for_reading(session, settings, year)
-    data = write_template(rubric, year=year, province=unit)
+    data = write_template(
+        rubric, year=year, province=unit, unit_type=_known_type(session, unit.code, year)
+    )
     return data, f"ipeval-{year}-{unit.code}-{rubric.id}-v{rubric.version}.xlsx"
+
+
+def _known_type(session: Session, code: str, year: int) -> str | None:
+    """The type the province holds going into ``year``: what its latest evaluation before
+    that year decided (the evaluator's final decision where there is one), else None (the
+    template then lists every type's pilot tasks)."""
+    rows = [
+        e
+        for e in evaluations_service.list_evaluations(
+            session, SYSTEM_READER, province=code, sort="-year"
+        ).rows
+        if e.year < year
+    ]
+    if not rows:
+        return None
+    latest = rows[0]
+    review = latest_reviews(session, latest.year).get(code)
+    if review is not None and review.final_decision is not None:
+        return review.final_target_type or latest.unit_type
+    return latest.target_type or latest.unit_type

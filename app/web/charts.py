@@ -69,6 +69,7 @@ def lines(
     high: float | None = None,
     width: int = 320,
     height: int = 120,
+    digits: int = 1,
 ) -> Markup:
     """A line over years (``invert`` for ranks: 1 at the top), with its values labelled."""
     known = [(x, y) for x, y in points if y is not None]
@@ -93,7 +94,8 @@ def lines(
     path = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in known)
     dots = "".join(
         f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="3"/>'
-        f'<text x="{px(x):.1f}" y="{py(y) - 6:.1f}" text-anchor="middle">{escape(_fmt(y))}</text>'
+        f'<text x="{px(x):.1f}" y="{py(y) - 6:.1f}" text-anchor="middle">'
+        f"{escape(_fmt(y, digits))}</text>"
         for x, y in known
     )
     axis = "".join(

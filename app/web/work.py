@@ -55,7 +55,12 @@ def review_page(
 
 @router.post("/review/{province}/{year}")
 async def review_submit(
-    request: Request, session: SessionDep, me: WebEvaluator, province: ProvincePath, year: YearPath
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    me: WebEvaluator,
+    province: ProvincePath,
+    year: YearPath,
 ) -> Response:
     """Record the review through the reviews service (the API's path, the API's audit)."""
     form = await request.form(max_files=0, max_fields=300)
@@ -79,7 +84,9 @@ async def review_submit(
     try:
         body = ReviewCreate.model_validate(fields)
         evaluation_id = int(str(form.get("evaluation_id", view.evaluation_id)))
-        outcome = reviews_service.create(session, me.principal, evaluation_id, body)
+        outcome = reviews_service.create(
+            session, me.principal, evaluation_id, body, settings=settings
+        )
     except (ProblemError, ValueError) as exc:
         session.rollback()
         error = exc if isinstance(exc, ProblemError) else None
@@ -112,7 +119,7 @@ async def review_submit(
 
 @router.get("/batches")
 def batches(request: Request, session: SessionDep, me: WebEvaluator) -> Response:
-    views = [batches_service.view(session, b) for b in batches_service.list_batches(session)]
+    views = [batches_service.view(session, b) for b in batches_service.list_batches(session).rows]
     return page(request, "batches.html", me, batches=views)
 
 
@@ -151,7 +158,7 @@ def home(
     request: Request, session: SessionDep, settings: SettingsDep, me: WebSubmitter
 ) -> Response:
     """A provincial office's page: template, upload, its results and letters."""
-    rows = evaluations_service.list_evaluations(session, me.principal, sort="-year", limit=100)
+    rows = evaluations_service.list_evaluations(session, me.principal, sort="-year").rows
     years = reports_service.evaluated_years(session)
     next_year = (years[-1] + 1) if years else None
     return page(request, "home.html", me, rows=rows, years=years, next_year=next_year)
@@ -182,7 +189,7 @@ async def upload(
     form = await request.form(max_files=1, max_fields=5)
     check_csrf(me, str(form.get("csrf", "")))
     file = form.get("file")
-    rows = evaluations_service.list_evaluations(session, me.principal, sort="-year", limit=100)
+    rows = evaluations_service.list_evaluations(session, me.principal, sort="-year").rows
     context: dict[str, Any] = {
         "rows": rows,
         "years": reports_service.evaluated_years(session),

@@ -1,0 +1,144 @@
+"""The workspace in real headless Chromium (Debian's, driven by Playwright), on a live server.
+
+Signs in, opens the cohort, sorts it, opens a province, confirms a review and finds the audit
+entry; then a provincial office's home page. Every request must go to the server itself and
+no page may log a JavaScript error. Screenshots go to ``tests/artifacts/`` (git-ignored).
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from app.main import create_app
+from tests.web.conftest import GANSU, YEAR
+
+pytestmark = pytest.mark.slow
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def live_server(web_db, db_backend) -> Iterator[str]:
+    if db_backend != "sqlite":
+        pytest.skip("one backend is enough for the browser run; routes are tested on both")
+    port = _free_port()
+    app = create_app(web_db.settings, web_db.engine)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def browser_page(live_server):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not shutil.which(CHROMIUM):
+        pytest.skip("Debian chromium is not installed")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+        outside: list[str] = []
+        errors: list[str] = []
+
+        def guard(route):
+            if route.request.url.startswith(live_server):
+                route.continue_()
+            else:
+                outside.append(route.request.url)
+                route.abort()
+
+        page.route("**/*", guard)
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        yield page, live_server, outside, errors
+        browser.close()
+
+
+def _shot(page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+
+def _sign_in(page, base: str, token: str) -> None:
+    page.goto(f"{base}/web/login")
+    page.fill("#token", token)
+    page.click("button[type=submit].primary")
+    page.wait_for_load_state("load")
+
+
+def test_evaluator_sorts_opens_confirms_and_sees_the_audit(browser_page, web_db):
+    page, base, outside, errors = browser_page
+    _sign_in(page, base, web_db.tokens["evaluator"])
+    assert page.url.endswith(f"/web/cohort/{YEAR}")
+    _shot(page, "01-cohort.png")
+
+    page.click("a.sort[data-sort=total]")  # ascending first
+    page.click("a.sort[data-sort=total]")  # then descending
+    assert "sort=total" in page.url and "order=desc" in page.url
+    totals = [float(t) for t in page.locator("#cohort tbody tr td:nth-child(4)").all_inner_texts()
+              if t.strip() not in ("", "—")]  # fmt: skip
+    assert len(totals) > 10 and totals == sorted(totals, reverse=True)
+    page.fill("#find", "甘肃")
+    assert page.locator("#cohort tbody tr:not(.hidden)").count() == 1
+    _shot(page, "02-cohort-sorted-filtered.png")
+
+    page.click(f"a[href='/web/provinces/{GANSU}/{YEAR}']")
+    page.wait_for_load_state("load")
+    assert "甘肃省" in page.inner_text("h1")
+    assert page.locator("svg.bar").count() > 5
+    _shot(page, "03-province-gansu.png")
+    page.emulate_media(media="print")
+    _shot(page, "04-province-gansu-print.png")
+    page.emulate_media(media="screen")
+
+    page.click(f"a[href='/web/review/{GANSU}/{YEAR}']")
+    page.wait_for_load_state("load")
+    _shot(page, "05-review-form.png")
+    page.check("input[name=action][value=confirm]")
+    page.fill("#comments", "浏览器测试确认 / confirmed in the browser test")
+    page.click("#submit-review")
+    page.wait_for_load_state("load")
+    assert "已记录" in page.inner_text("p.notice")
+    _shot(page, "06-review-confirmed.png")
+
+    page.goto(f"{base}/web/audit")
+    first = page.locator("#audit tbody tr, #audit tr").nth(1).inner_text()
+    assert "review.confirm" in page.inner_text("#audit")
+    assert "review.confirm" in first or "web." in first
+    _shot(page, "07-audit.png")
+
+    assert outside == [], f"requests left the server: {outside}"
+    assert errors == [], f"JavaScript console errors: {errors}"
+
+
+def test_province_home_shows_own_results_only(browser_page, web_db):
+    page, base, outside, errors = browser_page
+    _sign_in(page, base, web_db.tokens["gansu"])
+    assert page.url.endswith("/web/home")
+    rows = page.locator("table.data tbody tr, table.data tr").all_inner_texts()
+    assert any(GANSU in r for r in rows) and not any("320000" in r for r in rows)
+    _shot(page, "08-province-home.png")
+    assert outside == [] and errors == []
+    page.goto(f"{base}/web/cohort/{YEAR}")  # the cohort is for evaluators: a 403 page
+    assert "403" in page.inner_text("h1")
+    assert outside == [] and all("403" in e for e in errors)
