@@ -1,7 +1,7 @@
 """web sessions: one row per workspace sign-in, revoked at sign-out
 
 Revision ID: 5b1e0c7a9d42
-Revises: dc387d6c7ccc
+Revises: 6e6c8ddd674a
 Create Date: 2026-12-01 22:15:00
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "5b1e0c7a9d42"
-down_revision: str | None = "dc387d6c7ccc"
+down_revision: str | None = "6e6c8ddd674a"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -23,7 +23,7 @@ def test_letter_roles_and_content(web_client, web_db):
     assert own.headers["content-type"].startswith("application/vnd.openxmlformats")
     by_name = _get(web_client, web_db, "evaluator", f"/api/v1/evaluations/{YEAR}/甘肃/letter.docx")
     assert by_name.status_code == 200
-    api = _get(web_client, web_db, "gansu", f"/api/v1/evaluations?year={YEAR}").json()[0]
+    api = _get(web_client, web_db, "gansu", f"/api/v1/evaluations?year={YEAR}").json()["items"][0]
     text = "\n".join(p.text for p in Document(io.BytesIO(own.content)).paragraphs)
     assert text.index("甘肃省") < text.index("Gansu")  # Chinese first, English after
     assert f"{api['total']:.2f}" in text and f"第 {api['rank']} 名" in text
@@ -35,7 +35,7 @@ def test_workbook_roles_route_order_and_rows(web_client, web_db):
     assert _get(web_client, web_db, "gansu", path).status_code == 403
     response = _get(web_client, web_db, "evaluator", path)
     assert response.status_code == 200
-    detail = _get(web_client, web_db, "evaluator", "/api/v1/evaluations?year=2020").json()
+    detail = _get(web_client, web_db, "evaluator", "/api/v1/evaluations?year=2020").json()["items"]
     assert (
         _get(web_client, web_db, "evaluator", f"/api/v1/evaluations/{detail[0]['id']}").status_code
         == 200

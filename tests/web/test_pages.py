@@ -72,7 +72,7 @@ def test_pages_show_the_evaluation_the_api_reports(signed_in, web_db):
     api = client.get(
         f"/api/v1/evaluations?year={YEAR}&province={GANSU}",
         headers={"Authorization": f"Bearer {web_db.tokens['evaluator']}"},
-    ).json()[0]
+    ).json()["items"][0]
     page = client.get(PAGES["province"]).text
     assert f"{api['total']:.2f}" in page
     assert f"第 {api['rank']} /" in page

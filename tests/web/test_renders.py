@@ -63,7 +63,7 @@ def test_letter_and_results_workbook_render_with_the_api_values(
     auth = {"Authorization": f"Bearer {web_db.tokens['evaluator']}"}
     letter = web_client.get(f"/api/v1/evaluations/{YEAR}/{GANSU}/letter.docx", headers=auth)
     book = web_client.get(f"/api/v1/evaluations/{YEAR}.xlsx", headers=auth)
-    rows = web_client.get(f"/api/v1/evaluations?year={YEAR}", headers=auth).json()
+    rows = web_client.get(f"/api/v1/evaluations?year={YEAR}", headers=auth).json()["items"]
     pdfs = _to_pdf(tmp_path, {"letter-gansu-2020.docx": letter.content,
                               "results-2020.xlsx": book.content})  # fmt: skip
 
