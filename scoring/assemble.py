@@ -17,6 +17,7 @@ import numpy.typing as npt
 from scoring.data import CohortData
 from scoring.decide import Decisions
 from scoring.evaluate import TypeEvaluation
+from scoring.reason_steps import reason_path
 from scoring.reasons import ReasonWriter
 from scoring.rubric import Rubric
 
@@ -133,7 +134,7 @@ def unit_results(
     for k, f in enumerate(required):
         blank[:, k] = np.isnan(fields[f.code])
     blank_rows = blank.tolist()
-    unreported_rows = unreported.tolist()
+    blank_tasks, na_tasks = decisions.blank_tasks.tolist(), decisions.na_tasks.tolist()
     d = decisions
     out = []
     for i in range(cohort.n_units):
@@ -141,12 +142,22 @@ def unit_results(
             dict(
                 code="must_do_task_not_reported",
                 field=task.code,
-                zh=f"必做任务“{task.name_zh}”未填报（或填为不适用）；请填写完成情况",
-                en=f"must-do task '{task.name_en}' not reported (or marked not applicable); "
-                "report its status",
+                zh=f"必做任务“{task.name_zh}”未填报；请填写完成情况",
+                en=f"must-do task '{task.name_en}' not reported; report its status",
             )
-            for task, missing in zip(rubric.spec.tasks, unreported_rows[i], strict=True)
+            for task, missing in zip(rubric.spec.tasks, blank_tasks[i], strict=True)
             if missing
+        ]
+        errors += [
+            dict(
+                code="must_do_task_not_applicable",
+                field=task.code,
+                zh=f"必做任务“{task.name_zh}”不能填为不适用；请填写完成情况，或由评审认定不适用",
+                en=f"must-do task '{task.name_en}' cannot be marked not applicable; report "
+                "its status, or ask the evaluator to grade it not applicable",
+            )
+            for task, wrong in zip(rubric.spec.tasks, na_tasks[i], strict=True)
+            if wrong
         ]
         errors += [
             dict(
@@ -179,11 +190,25 @@ def unit_results(
                     route=str(d.route[i]),
                     borderline=bool(d.borderline[i]),
                     cap=_cap(rubric, d, i),
-                    reasons=writer.path(i),
+                    reasons=reason_path(writer, i),
+                    flags=_flags(d, i),
                 ),
             )
         )
     return out
+
+
+def _flags(d: Decisions, i: int) -> list[str]:
+    """The decision's review flags, in a fixed order."""
+    pairs = (
+        ("borderline_total", bool(d.borderline[i]) and not bool(d.borderline_gate[i])),
+        ("borderline_gate", bool(d.borderline_gate[i])),
+        ("tie_at_cap", bool(d.tie_at_cap[i])),
+        ("over_cap", bool(d.over_cap[i])),
+        ("over_stage_target", bool(d.over_target[i])),
+        ("below_standard", bool(d.below_standard[i])),
+    )
+    return [name for name, on in pairs if on]
 
 
 def _cap(rubric: Rubric, d: Decisions, i: int) -> dict[str, Any] | None:

@@ -72,6 +72,15 @@ class CohortData:
     flags: BoolArray
     task_codes: tuple[str, ...]
     tasks: IntArray
+    #: The XPCC (兵团) row(s); None when the data carry no such column (nobody is).
+    corps: BoolArray | None = None
+
+    @property
+    def is_corps(self) -> BoolArray:
+        """Shape (units,): the XPCC rows (all False when the data have no corps column)."""
+        if self.corps is None:
+            return np.zeros(self.n_units, dtype=bool)
+        return self.corps
 
     @property
     def n_units(self) -> int:

@@ -39,7 +39,8 @@ def growth(current: FloatArray, past: FloatArray, years: FloatArray | None = Non
 def must_do(rubric: Rubric, cohort: CohortData) -> BoolArray:
     """Must-do matrix, shape (units, tasks): does unit ``i`` have to report task ``j``.
 
-    Pilot tasks follow the unit's current type, annual tasks the rubric's ``who``.
+    Pilot tasks follow the unit's current type, annual tasks the rubric's ``who``. A task an
+    evaluator graded not applicable (``exempted``) is no longer must-do.
     """
     types = np.array(cohort.types, dtype=object)
     out = np.zeros((cohort.n_units, len(rubric.spec.tasks)), dtype=bool)
@@ -53,7 +54,20 @@ def must_do(rubric: Rubric, cohort: CohortData) -> BoolArray:
             out[:, j] = types == task.pilot_type
         elif task.who == "flag":
             out[:, j] = cohort.flags[:, cohort.flag_codes.index(str(task.flag))]
-    return out
+    return np.asarray(out & (cohort.tasks != TASK_STATUSES.index("exempted")), dtype=bool)
+
+
+def must_do_problems(rubric: Rubric, cohort: CohortData) -> tuple[BoolArray, BoolArray]:
+    """Must-do tasks left blank, and must-do tasks the province marked not applicable.
+
+    Both of shape (units, tasks). Either makes the unit ``incomplete``: a missing report is a
+    data problem to be fixed by the province, not a fate; 不适用 on a must-do task is an error
+    in the workbook (only an evaluator's grade may set it, see ``exempted``).
+    """
+    must = must_do(rubric, cohort)
+    blank = must & (cohort.tasks == NOT_REPORTED)
+    na = must & (cohort.tasks == TASK_STATUSES.index("not_applicable"))
+    return np.asarray(blank, dtype=bool), np.asarray(na, dtype=bool)
 
 
 def unreported_must_do(rubric: Rubric, cohort: CohortData) -> BoolArray:
@@ -69,7 +83,9 @@ def task_completion(rubric: Rubric, cohort: CohortData, family: str) -> FloatArr
     Unreported must-do tasks earn the points of ``not_started`` (the gate reports them).
     """
     pts = rubric.spec.task_points
-    lookup = np.array([pts.done, pts.partial, pts.not_started, pts.not_started])
+    # not_applicable on a must-do task is an error reported elsewhere; exempted tasks are not
+    # must-do, so their entry is never used.
+    lookup = np.array([pts.done, pts.partial, pts.not_started, pts.not_started, 0.0])
     status = np.where(cohort.tasks == NOT_REPORTED, 2, cohort.tasks).astype(np.intp)
     points = lookup[status]
     in_family = np.array([family in ("all", t.family) for t in rubric.spec.tasks], dtype=bool)

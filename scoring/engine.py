@@ -21,9 +21,12 @@ from scoring.evaluate import TypeEvaluation, evaluate_type
 from scoring.result import (
     CapSummary,
     CohortResult,
+    RoundRef,
     RubricRef,
+    StageTargetSummary,
     TreatmentResult,
 )
+from scoring.rounds import round_of
 from scoring.rubric import Rubric
 
 
@@ -43,6 +46,7 @@ def score_cohort(rubric: Rubric, cohort: CohortData) -> CohortResult:
     CohortResult
         ``to_json()`` gives byte-identical output for identical rubric and inputs.
     """
+    round_of(rubric, cohort.year)  # a year the rubric does not cover is an error, up front
     cohort = sort_by_unit(cohort)
     fields = derive(rubric, cohort)
     unreported = unreported_must_do(rubric, cohort)
@@ -102,8 +106,41 @@ def _result(
                 for t in rubric.type_order
                 for code, r in evaluations[t].treatments.items()
             ],
+            "round": RoundRef(
+                code=decisions.round.code,
+                kind=decisions.round.kind,
+                stages=list(decisions.round.stages),
+                name_zh=decisions.round.name_zh,
+                name_en=decisions.round.name_en,
+            ),
+            "stage_targets": _targets(rubric, decisions),
         }
     )
+
+
+def _targets(rubric: Rubric, d: Decisions) -> list[StageTargetSummary]:
+    """Stage targets checked at the round that can reach their stage (e.g. strong: the
+    evaluation of demonstration provinces)."""
+    placed = np.isin(d.outcome, PLACED)
+    on_pass = rubric.spec.decision.stage_on_pass
+    reached = {on_pass.get(s) for s in d.round.stages} if d.round.kind != "monitoring" else set()
+    out = []
+    for t in rubric.spec.decision.stage_targets:
+        if t.stage not in reached:
+            continue
+        count = int(np.sum(placed & (d.to_type == t.type) & (d.to_stage == t.stage)))
+        out.append(
+            StageTargetSummary(
+                stage=t.stage,
+                type=t.type,
+                min=t.min,
+                max=t.max,
+                count=count,
+                below=count < t.min,
+                above=count > t.max,
+            )
+        )
+    return out
 
 
 def sort_by_unit(cohort: CohortData) -> CohortData:
@@ -135,6 +172,7 @@ def sort_by_unit(cohort: CohortData) -> CohortData:
         flags=rows(cohort.flags),
         task_codes=cohort.task_codes,
         tasks=rows(cohort.tasks),
+        corps=rows(cohort.is_corps),
     )
 
 

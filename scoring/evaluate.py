@@ -32,7 +32,13 @@ COMPARE: dict[str, Callable[[FloatArray, FloatArray], BoolArray]] = {
 
 @dataclass(frozen=True, eq=False)
 class GateEvaluation:
-    """One gate over the cohort; ``basis`` is ``standard``, ``municipality`` or ``exempt``."""
+    """One gate over the cohort.
+
+    ``basis``: ``standard``, ``municipality``, ``corps`` (the XPCC's substitute), ``exempt``,
+    or ``no_substitute`` (the XPCC on a prefecture-city gate the rubric gives no substitute
+    for). ``missing``: the value compared is missing, or there is no substitute - the unit
+    cannot be decided under this type. ``near``: within the gate's ``margin`` of its threshold.
+    """
 
     gate: Gate
     field: tuple[str, ...]
@@ -40,6 +46,8 @@ class GateEvaluation:
     threshold: FloatArray
     passed: BoolArray
     basis: tuple[str, ...]
+    missing: BoolArray
+    near: BoolArray
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,6 +85,19 @@ class TypeEvaluation:
         for g in self.gates:
             met &= g.passed
         return met
+
+    @cached_property
+    def gate_missing(self) -> BoolArray:
+        """A gate's value (or the XPCC's substitute) is missing: undecidable under this type."""
+        out = np.zeros(self.total.shape, dtype=bool)
+        for g in self.gates:
+            out |= g.missing
+        return out
+
+    @cached_property
+    def decidable(self) -> BoolArray:
+        """Scored and every gate's value present: a decision may rest on this evaluation."""
+        return self.scored & ~self.gate_missing
 
     @cached_property
     def meets(self) -> BoolArray:
@@ -138,7 +159,8 @@ def evaluate_type(
 
     scores, local = kernel.scores(normalised)
     weights = kernel.path_weights(local)
-    gates = tuple(_gate(g, cohort, fields, unreported) for g in spec.gates)
+    prefecture = rubric.prefecture_fields()
+    gates = tuple(_gate(g, cohort, fields, unreported, prefecture) for g in spec.gates)
     return TypeEvaluation(
         type=type_code,
         pass_score=spec.pass_score,
@@ -185,36 +207,63 @@ def _gate(
     cohort: CohortData,
     fields: Mapping[str, FloatArray],
     unreported: BoolArray,
+    prefecture: set[str],
 ) -> GateEvaluation:
     units = cohort.n_units
     if gate.kind == "tasks_reported":
         count = unreported.sum(axis=1).astype(np.float64)
+        none = np.zeros(units, dtype=bool)
         return GateEvaluation(
-            gate, ("",) * units, count, np.zeros(units), count == 0, ("standard",) * units
+            gate,
+            ("",) * units,
+            count,
+            np.zeros(units),
+            count == 0,
+            ("standard",) * units,
+            none,
+            none,
         )
-    muni = cohort.municipality
-    rule = gate.municipality
     field = str(gate.field)
-    value = fields[field]
+    value = np.asarray(fields[field], dtype=np.float64)
     limit = np.full(units, float(gate.threshold or 0.0))
-    basis = np.where(muni, "municipality", "standard")
+    basis = np.full(units, "standard", dtype="<U16")
     names = np.full(units, field, dtype=object)
-    if rule is not None and rule.exempt:
-        basis = np.where(muni, "exempt", "standard")
-    elif rule is not None:
-        alt = fields[rule.field] if rule.field is not None else value
-        value = np.where(muni, alt, value)
+    for rows, rule, label in (
+        (cohort.municipality, gate.municipality, "municipality"),
+        (cohort.is_corps, gate.corps, "corps"),
+    ):
+        rows = rows & (basis == "standard")  # a unit takes the first substitute that is its
+        if rule is None:
+            if label == "municipality":
+                basis[rows] = "municipality"
+            elif field in prefecture:
+                basis[rows] = "no_substitute"
+            continue
+        if rule.exempt:
+            basis[rows] = "exempt"
+            continue
+        alt = np.asarray(fields[rule.field], dtype=np.float64) if rule.field else value
+        value = np.where(rows, alt, value)
         if rule.threshold is not None:
-            limit = np.where(muni, rule.threshold, limit)
-        names = np.where(muni, rule.field or field, names)
+            limit = np.where(rows, rule.threshold, limit)
+        names = np.where(rows, rule.field or field, names)
+        basis[rows] = label
+    exempt = basis == "exempt"
     with np.errstate(invalid="ignore"):
-        passed = COMPARE[gate.op](value, limit) & ~np.isnan(value)
-    passed = passed | (basis == "exempt")
+        passed = (COMPARE[gate.op](value, limit) & ~np.isnan(value)) | exempt
+        near = (
+            (np.abs(value - limit) <= gate.margin) & ~exempt & ~np.isnan(value)
+            if gate.margin is not None
+            else np.zeros(units, dtype=bool)
+        )
+    missing = (np.isnan(value) & ~exempt) | (basis == "no_substitute")
     return GateEvaluation(
         gate,
         tuple(names.astype(str).tolist()),
         np.asarray(value, dtype=np.float64),
         limit,
-        np.asarray(passed, dtype=bool),
+        np.asarray(passed & ~missing, dtype=bool),
         tuple(basis.astype(str).tolist()),
+        np.asarray(missing, dtype=bool),
+        np.asarray(near, dtype=bool),
     )

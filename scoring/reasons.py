@@ -14,6 +14,10 @@ from scoring.rubric import Rubric
 Sentence = dict[str, str]
 
 STAGE_ZH = {"pilot": "试点", "demonstration": "示范", "strong": "强省", "none": "未列入"}
+BASIS_TEXT = {
+    "municipality": ("（直辖市口径）", " (municipality basis)"),
+    "corps": ("（兵团口径：师）", " (XPCC basis: divisions)"),
+}
 
 
 def _num(value: float, unit: str) -> tuple[str, str]:
@@ -81,11 +85,27 @@ class ReasonWriter:
                     f"failed gate {g.gate.name_en.lower()} ({n} must-do task(s) not reported)"
                 )
                 continue
+            if g.basis[i] == "no_substitute":
+                failed_zh.append(
+                    f"门槛“{g.gate.name_zh}”基于地级市，评价规则未规定兵团的替代口径（师），"
+                    "无法评价"
+                )
+                failed_en.append(
+                    f"gate {g.gate.name_en.lower()} counts prefecture-level cities and the "
+                    "rubric states no substitute for the XPCC (its divisions), cannot evaluate"
+                )
+                continue
             unit = self.units.get(g.field[i], "")
             vz, ve = _num(float(g.value[i]), unit)
             tz, te = _num(float(g.threshold[i]), unit)
-            extra = "（直辖市口径）" if g.basis[i] == "municipality" else ""
-            extra_en = " (municipality basis)" if g.basis[i] == "municipality" else ""
+            extra, extra_en = BASIS_TEXT.get(g.basis[i], ("", ""))
+            if g.missing[i]:
+                failed_zh.append(f"门槛“{g.gate.name_zh}”{extra}的数值（{g.field[i]}）缺失，请补填")
+                failed_en.append(
+                    f"gate {g.gate.name_en.lower()}{extra_en}: value ({g.field[i]}) missing; "
+                    "fill it in"
+                )
+                continue
             failed_zh.append(f"门槛“{g.gate.name_zh}”{extra}未满足：{vz} 未达 {g.gate.op} {tz}")
             failed_en.append(
                 f"failed gate {g.gate.name_en.lower()}{extra_en} {ve}, needs {g.gate.op} {te}"
@@ -101,42 +121,7 @@ class ReasonWriter:
             )
         return dict(zh=f"{head_zh}门槛均满足，{score_zh}", en=f"{head_en}gates met, {score_en}")
 
-    def path(self, i: int) -> list[Sentence]:
-        """The full reason path of unit ``i``."""
-        c, d = self.cohort, self.d
-        own, stage = c.types[i], c.stages[i]
-        kind, applied = c.application_kind[i], c.application_type[i]
-        out: list[Sentence] = []
-        if not self.rubric.spec.decision.enabled:
-            return [self._index_sentence(i, own)]
-        if stage == "none" and kind != "enter":
-            return [
-                dict(
-                    zh="未列入试点且未申请进入：不作决定",
-                    en="not in the programme and no entry application: no decision",
-                )
-            ]
-        if kind:
-            verb_zh = "申请调整为" if kind == "change" else "申请进入"
-            verb_en = "applied to change to" if kind == "change" else "applied to enter as"
-            out.append(dict(zh=f"{verb_zh}{self.zh(applied)}", en=f"{verb_en} {self.en(applied)}"))
-            out.append(self.describe(i, applied))
-        if not (kind == "enter" and d.route[i] == "incomplete"):
-            out.extend(self._search(i, own, applied, kind))
-        out.extend(self._cap(i))
-        out.append(self._conclusion(i))
-        if d.borderline[i]:
-            m = self.rubric.spec.decision.borderline_margin
-            out.append(
-                dict(
-                    zh=f"临界：得分与及格线相差不超过 {m:g} 分，建议复核",
-                    en=f"borderline: a score within {m:g} of a pass score it was "
-                    "decided on; review advised",
-                )
-            )
-        return out
-
-    def _index_sentence(self, i: int, t: str) -> Sentence:
+    def index_sentence(self, i: int, t: str) -> Sentence:
         """A plain composite index: the score (or why there is none), and no decision."""
         ev = self.ev[t]
         if ev.scored[i]:
@@ -149,48 +134,7 @@ class ReasonWriter:
         reason = self.describe(i, t)
         return dict(zh=reason["zh"] + "；不作决定", en=reason["en"] + "; no decision")
 
-    def _search(self, i: int, own: str, applied: str, kind: str) -> list[Sentence]:
-        # Mirrors scoring.decide: own type first, then the search list of the own type (or of
-        # the type applied for, for an entrant), stopping at the first type met.
-        if self.d.route[i] == "application":
-            return []
-        out = []
-        if kind != "enter":
-            out.append(self.describe(i, own))
-            if self.ev[own].meets[i] or self.d.route[i] == "incomplete":
-                return out
-        base = applied if kind == "enter" else own
-        for t in self.rubric.type(base).reclassify_to:
-            out.append(self.describe(i, t))
-            if self.ev[t].meets[i]:
-                break
-        return out
-
-    def _cap(self, i: int) -> list[Sentence]:
-        d = self.d
-        fell = str(d.cap_from[i])
-        if fell:
-            cap = self.rubric.type(fell).cap
-            return [
-                dict(
-                    zh=f"{self.zh(fell)}名额上限 {cap} 个已满（排名第 {int(d.cap_rank[i])}）",
-                    en=f"cap of {cap} {self.en(fell)} places reached (ranked {int(d.cap_rank[i])})",
-                )
-            ]
-        if d.over_cap[i]:
-            t = str(d.to_type[i])
-            cap = self.rubric.type(t).cap
-            return [
-                dict(
-                    zh=f"超出{self.zh(t)}参考上限 {cap} 个"
-                    f"（排名第 {int(d.cap_rank[i])}），请评审确认",
-                    en=f"beyond the advisory cap of {cap} {self.en(t)} places (ranked "
-                    f"{int(d.cap_rank[i])}); evaluator to confirm",
-                )
-            ]
-        return []
-
-    def _conclusion(self, i: int) -> Sentence:
+    def conclusion(self, i: int) -> Sentence:
         d, c = self.d, self.cohort
         outcome, to_t, to_s = str(d.outcome[i]), str(d.to_type[i]), str(d.to_stage[i])
         if outcome == "pass":
@@ -203,19 +147,30 @@ class ReasonWriter:
                 zh=f"→ 调整类型为{self.zh(to_t)}（{STAGE_ZH[to_s]}）",
                 en=f"→ reclassify to {self.en(to_t)} (stage {to_s})",
             )
+        if outcome == "monitor":
+            return dict(
+                zh=f"→ 年度监测：保持{self.zh(to_t)}（{STAGE_ZH[to_s]}），不调整阶段、不退出",
+                en=f"→ monitor: stays {self.en(to_t)} (stage {to_s}); no stage change, no exit",
+            )
         if outcome == "admit":
             return dict(
                 zh=f"→ 准予进入，类型{self.zh(to_t)}",
                 en=f"→ admit as {self.en(to_t)} (stage {to_s})",
             )
-        if outcome in ("reject", "exit") and str(d.cap_from[i]):
-            verb_zh, verb_en = ("不予进入", "reject") if outcome == "reject" else ("退出", "exit")
-            return dict(
-                zh=f"→ {verb_zh}：所满足的类型均无剩余名额",
-                en=f"→ {verb_en}: no place left in any type it meets",
-            )
         if outcome == "reject":
-            return dict(zh="→ 不予进入：不满足任何类型", en="→ reject: meets no type")
+            applied = c.application_type[i]
+            why_zh = "名额已满" if str(d.cap_from[i]) else "未达到标准"
+            why_en = "has no place left" if str(d.cap_from[i]) else "is not met"
+            return dict(
+                zh=f"→ 不予进入：所申请的{self.zh(applied)}{why_zh}；申请进入只评价所申请的类型",
+                en=f"→ reject: {self.en(applied)}, the type applied for, {why_en}; an entry "
+                "application is decided for that type only",
+            )
+        if outcome == "exit" and str(d.cap_from[i]):
+            return dict(
+                zh="→ 退出：所满足的类型均无剩余名额",
+                en="→ exit: no place left in any type it meets",
+            )
         if outcome == "exit":
             return dict(zh="→ 退出：不满足任何类型", en="→ exit: meets no type")
         return dict(

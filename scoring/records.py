@@ -114,6 +114,7 @@ class RecordReader:
             application_kind=tuple(r["app_kind"] for r in rows),
             application_type=tuple(r["app_type"] for r in rows),
             municipality=_frozen(np.array([r["muni"] for r in rows], dtype=bool)),
+            corps=_frozen(np.array([r["corps"] for r in rows], dtype=bool)),
             baseline_year=_frozen(np.array([r["base_year"] for r in rows], dtype=np.float64)),
             value_columns=value_columns,
             values=_frozen(
@@ -160,6 +161,7 @@ class RecordReader:
             "app_kind": app_kind,
             "app_type": app_type,
             "muni": self._bool(row, c.municipality, rec.get(c.municipality)),
+            "corps": self._bool(row, c.corps, rec.get(c.corps)),
             "base_year": self._number(row, c.baseline_year, rec.get(c.baseline_year), None, None),
             "values": [
                 self._number(row, col, self._get(rec, col), *bounds[col]) for col in value_columns

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict
 
 FORMAT_VERSION = "1"
 
-Outcome = Literal["pass", "reclassify", "exit", "admit", "reject", "incomplete", "none"]
+Outcome = Literal["pass", "reclassify", "exit", "admit", "reject", "incomplete", "monitor", "none"]
 
 
 class Out(BaseModel):
@@ -56,7 +56,7 @@ class GateResult(Out):
     name_en: str
     kind: Literal["value", "tasks_reported"]
     field: str
-    basis: Literal["standard", "municipality", "exempt"]
+    basis: Literal["standard", "municipality", "corps", "exempt", "no_substitute"]
     value: float | None
     op: str
     threshold: float
@@ -102,6 +102,9 @@ class DecisionResult(Out):
     borderline: bool
     cap: CapInfo | None
     reasons: list[Sentence]
+    #: ``borderline_total``, ``borderline_gate``, ``tie_at_cap``, ``over_cap``,
+    #: ``over_stage_target``, ``below_standard`` (monitoring: own type not met).
+    flags: list[str] = []
 
 
 class Application(Out):
@@ -149,6 +152,28 @@ class CapSummary(Out):
     exceeded: bool
 
 
+class RoundRef(Out):
+    """The evaluation round the year was scored under (see ``Round`` in the rubric)."""
+
+    code: str
+    kind: Literal["monitoring", "stage_evaluation"]
+    stages: list[str]
+    name_zh: str
+    name_en: str
+
+
+class StageTargetSummary(Out):
+    """A stage target (advisory): how many units of ``type`` are at ``stage`` after the year."""
+
+    stage: str
+    type: str
+    min: int
+    max: int
+    count: int
+    below: bool
+    above: bool
+
+
 class CohortResult(Out):
     """Everything the engine proposes for one cohort-year, with what it was computed from."""
 
@@ -159,6 +184,8 @@ class CohortResult(Out):
     units: list[UnitResult]
     caps: list[CapSummary]
     treatments: list[TreatmentResult]
+    round: RoundRef | None = None
+    stage_targets: list[StageTargetSummary] = []
 
     def to_json(self) -> bytes:
         """UTF-8 JSON, keys in declaration order, no NaN (missing values are ``null``).

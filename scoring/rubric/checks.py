@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator
 
+from scoring.rubric.checks_rounds import check_programme
 from scoring.rubric.errors import RubricProblem
 from scoring.rubric.schema import (
     Gate,
@@ -32,6 +33,7 @@ def check(spec: RubricSpec) -> list[RubricProblem]:
     _check_tasks(spec, problems)
     _check_types(spec, problems)
     _check_screening(spec, problems)
+    check_programme(spec, _field_codes(spec), _prefecture_fields(spec), problems)
     return problems
 
 

@@ -10,15 +10,20 @@ from typing import Literal
 
 from scoring.rubric.schema import (
     Flag,
+    GrowthDerived,
     Indicator,
     InputField,
     Node,
+    RatioDerived,
+    Round,
     RubricSpec,
     Task,
     TypeSpec,
 )
 
-TASK_STATUSES: tuple[str, ...] = ("done", "partial", "not_started", "not_applicable")
+#: ``exempted`` is set only by an evaluator's grade "not applicable" (不适用): on a must-do
+#: task a province may not write 不适用 itself (an error in the workbook), an evaluator may.
+TASK_STATUSES: tuple[str, ...] = ("done", "partial", "not_started", "not_applicable", "exempted")
 #: Accepted spellings of a task status (Chinese as in the workbook, English codes).
 TASK_STATUS_ALIASES: dict[str, str] = {
     "完成": "done",
@@ -28,6 +33,7 @@ TASK_STATUS_ALIASES: dict[str, str] = {
     "未開展": "not_started",
     "不适用": "not_applicable",
     "不適用": "not_applicable",
+    "经评审认定不适用": "exempted",
     **{s: s for s in TASK_STATUSES},
 }
 
@@ -126,6 +132,7 @@ class Rubric:
             DataColumn(c.stage, "attribute", decides),
             DataColumn(c.application, "attribute", False),
             DataColumn(c.municipality, "attribute", decides),
+            DataColumn(c.corps, "attribute", False),
         ]
         if self.needs_baseline_year():
             cols.append(DataColumn(c.baseline_year, "attribute", False))
@@ -149,6 +156,30 @@ class Rubric:
             must = _must_do(t, type, flag_set)
             out.append(TaskSpec(t.code, t.name_zh, t.name_en, t.family, t.deadline, must))
         return out
+
+    def round_for(self, year: int) -> Round | None:
+        """The round covering ``year``; None when the rubric declares rounds but none covers
+        it. A rubric without rounds is a stage evaluation of every stage, every year."""
+        if not self.spec.rounds:
+            return Round(
+                code="evaluation",
+                name_zh="评价",
+                name_en="Evaluation",
+                kind="stage_evaluation",
+                years=[year],
+                stages=["pilot", "demonstration", "strong"],
+            )
+        return next((r for r in self.spec.rounds if year in r.years), None)
+
+    def prefecture_fields(self) -> set[str]:
+        """Inputs counting prefecture-level cities and every field derived from one."""
+        based = {f.code for f in self.spec.inputs if f.prefecture_based}
+        for d in self.spec.derived:
+            if isinstance(d, RatioDerived) and {d.numerator, d.denominator} & based:
+                based.add(d.code)
+            if isinstance(d, GrowthDerived) and d.of in based:
+                based.add(d.code)
+        return based
 
     def indicators(self, type: str) -> list[Indicator]:
         """The leaves of a type's hierarchy, depth first."""

@@ -77,6 +77,8 @@ class Columns(Strict):
     application: str = "unit_application"
     municipality: str = "is_municipality"
     baseline_year: str = "baseline_year"
+    #: The XPCC (兵团): no prefecture-level cities; its divisions (师) play that role.
+    corps: str = "is_corps"
 
 
 class Flag(Named):
@@ -109,6 +111,10 @@ class InputField(Named):
     #: Counts over prefecture-level cities, which municipalities do not have: any gate that
     #: depends on such a field must say what replaces it for municipalities.
     prefecture_based: bool = False
+    #: For a prefecture-based count read from the workbook's city list: which column of the
+    #: list it counts (every city, the demonstration mark, the public-service mark). Unset:
+    #: ``prefecture_cities`` counts every city, any other field the demonstration mark.
+    city_column: Literal["city", "demonstration", "public_service"] | None = None
 
 
 class RatioDerived(Named):
@@ -266,7 +272,7 @@ class Node(Named):
 
 
 class MunicipalityRule(Strict):
-    """What a gate compares for a municipality instead (or that it is exempt)."""
+    """What a gate compares for a municipality (or the XPCC) instead, or that it is exempt."""
 
     field: str | None = None
     threshold: float | None = None
@@ -286,6 +292,12 @@ class Gate(Named):
     op: Comparison = ">="
     threshold: float | None = None
     municipality: MunicipalityRule | None = None
+    #: The substitute for the XPCC (兵团), whose divisions (师) play the prefecture cities'
+    #: role. A prefecture-based gate without it leaves the XPCC ``incomplete``, never exited.
+    corps: MunicipalityRule | None = None
+    #: A value within this distance of the threshold (either side) makes a decision that
+    #: used this gate borderline; unset: only the total's margin applies.
+    margin: float | None = Field(default=None, ge=0)
 
 
 class TypeSpec(Named):
@@ -342,6 +354,16 @@ def _default_stage_on_pass() -> dict[Stage, Stage]:
     return {"pilot": "demonstration", "demonstration": "strong", "strong": "strong"}
 
 
+class StageTarget(Strict):
+    """A target count of units of ``type`` at ``stage`` (e.g. the 2030 goal of 3-4 leading
+    strong provinces), checked as an advisory cap: units beyond ``max`` are flagged."""
+
+    stage: Stage
+    type: PilotType
+    min: int = Field(ge=0)
+    max: int = Field(ge=0)
+
+
 class Decision(Strict):
     """How decisions are taken. ``enabled = false`` makes the rubric a plain composite index:
     units are scored and ranked, no decision is proposed, and the type, stage and
@@ -354,6 +376,24 @@ class Decision(Strict):
     reclassify_keeps_stage: bool = True
     stage_on_pass: dict[Stage, Stage] = Field(default_factory=_default_stage_on_pass)
     admit_stage: Stage = "pilot"
+    stage_targets: list[StageTarget] = Field(default_factory=list)
+
+
+class Round(Named):
+    """An evaluation round the rubric is for (work plan 三: stage windows).
+
+    ``monitoring``: annual monitoring - scores, gates and flags; type and stage stay, nobody
+    exits; applications to change type or to enter are still decided. ``stage_evaluation``:
+    the evaluation closing a stage window (e.g. the 2020 pilot acceptance 评估验收) - units at
+    one of ``stages`` get pass (stage advances), reclassify or exit; units at other stages
+    are monitored. A rubric with no rounds is a stage evaluation for every year and stage.
+    """
+
+    code: str = Field(pattern=NODE_CODE)
+    kind: Literal["monitoring", "stage_evaluation"]
+    years: list[Annotated[int, Field(ge=1900, le=2100)]] = Field(min_length=1)
+    stages: list[Stage] = Field(default_factory=list)
+    source: str = ""
 
 
 class RubricSpec(Named):
@@ -375,4 +415,5 @@ class RubricSpec(Named):
     treatment: Treatment = Field(default_factory=Treatment)
     screening: Screening = Field(default_factory=Screening)
     decision: Decision = Field(default_factory=Decision)
+    rounds: list[Round] = Field(default_factory=list)
     types: dict[PilotType, TypeSpec] = Field(min_length=1)

@@ -184,9 +184,90 @@ normalise = {{ method = "goalposts", lower = 0, upper = 100 }}
 
 
 def mini_rubric(
-    *, cap_l: int = 5, cap_s: int = 7, cap_c: int = 6, policy: str = "strict"
+    *, cap_l: int = 5, cap_s: int = 7, cap_c: int = 6, policy: str = "strict", extra: str = ""
 ) -> Rubric:
-    return load_rubric(MINI.format(cap_l=cap_l, cap_s=cap_s, cap_c=cap_c, policy=policy))
+    text = MINI.format(cap_l=cap_l, cap_s=cap_s, cap_c=cap_c, policy=policy)
+    return load_rubric(text + extra)
+
+
+#: One must-do annual task for everybody (it is in no indicator: totals stay perf_score).
+TASK = """
+[[tasks]]
+code = "annual_01"
+family = "annual"
+name_zh = "年度任务"
+name_en = "Annual task"
+who = "all"
+deadline = "year_end"
+source = "test"
+"""
+
+#: Rounds like the work plan's windows: monitoring around the 2020 pilot acceptance, and a
+#: strong-province evaluation of demonstration provinces in 2025 with 2030-style targets.
+ROUNDS = """
+[[rounds]]
+code = "monitoring"
+name_zh = "年度监测"
+name_en = "Annual monitoring"
+kind = "monitoring"
+years = [2019, 2021, 2022]
+
+[[rounds]]
+code = "pilot_acceptance"
+name_zh = "试点评估验收"
+name_en = "Pilot acceptance"
+kind = "stage_evaluation"
+years = [2020]
+stages = ["pilot"]
+
+[[rounds]]
+code = "strong_evaluation"
+name_zh = "强省评价"
+name_en = "Strong-province evaluation"
+kind = "stage_evaluation"
+years = [2025]
+stages = ["demonstration"]
+
+[[decision.stage_targets]]
+stage = "strong"
+type = "leading"
+min = 1
+max = 1
+"""
+
+#: The XPCC substitute on the leading gate: share of its divisions (师) that are
+#: demonstration divisions; the supporting gate gives none.
+CORPS = """
+[[inputs]]
+code = "corps_divisions"
+name_zh = "师"
+name_en = "Divisions"
+unit = "count"
+definition_zh = "测试用"
+definition_en = "for tests"
+source = "test"
+required = false
+
+[[inputs]]
+code = "corps_demo_divisions"
+name_zh = "示范师"
+name_en = "Demonstration divisions"
+unit = "count"
+definition_zh = "测试用"
+definition_en = "for tests"
+source = "test"
+required = false
+
+[[derived]]
+kind = "share"
+code = "corps_demo_share"
+name_zh = "示范师比例"
+name_en = "Demonstration-division share"
+unit = "percent"
+numerator = "corps_demo_divisions"
+denominator = "corps_divisions"
+scale = 100
+"""
 
 
 def unit(
@@ -201,8 +282,9 @@ def unit(
     muni: bool = False,
     districts: int | None = None,
     demo_districts: int | None = None,
+    **extra: Any,
 ) -> dict[str, Any]:
-    return {
+    return extra | {
         "unit_id": uid,
         "unit_type": type_,
         "unit_stage": stage or ("none" if type_ == "none" else "pilot"),

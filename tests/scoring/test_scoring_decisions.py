@@ -39,7 +39,8 @@ def test_individual_decisions() -> None:
         unit("e_apply", "characteristic", 90, 7, app="change:leading"),
         # entrant to supporting: 50 % >= 40 %, 75 >= 70 -> admit as pilot
         unit("f_enter", "none", 75, 5, app="enter:supporting"),
-        # entrant to leading: 75 < 80; leading's search list: supporting 70 % >= 40 %, 75 >= 70
+        # entrant to leading: 75 < 80. An entrant is decided for the type it applied for
+        # only (it meets supporting, 70 % >= 40 % and 75 >= 70, but never applied for it)
         unit("g_enter_down", "none", 75, 7, app="enter:leading"),
         # entrant with 40 < 60: reject
         unit("h_reject", "none", 40, 7, app="enter:supporting"),
@@ -57,7 +58,7 @@ def test_individual_decisions() -> None:
         "d_exit": ("exit", "none", "none"),
         "e_apply": ("reclassify", "leading", "demonstration"),
         "f_enter": ("admit", "supporting", "pilot"),
-        "g_enter_down": ("admit", "supporting", "pilot"),
+        "g_enter_down": ("reject", "none", "none"),
         "h_reject": ("reject", "none", "none"),
         "i_outside": ("none", "none", "none"),
         "j_apply_fails": ("pass", "characteristic", "demonstration"),
@@ -66,7 +67,7 @@ def test_individual_decisions() -> None:
     assert [s.en for s in j.decision.reasons] == [
         "applied to change to leading",
         "as leading: gates met, score 65.0 < 80",
-        "as characteristic: gates met, score 65.0 ≥ 60",
+        "as characteristic: gates met, score 65.0 ≥ 60 (own type)",
         "→ pass: stage pilot → demonstration",
     ]
 
@@ -149,7 +150,12 @@ def test_strict_cap_incumbents_first_ties_by_id_and_falls() -> None:
     assert got["u4"][:2] == ("pass", "supporting")
     u3 = _unit(result, "u3").decision
     assert u3.cap is not None and (u3.cap.fell_from, u3.cap.rank) == ("leading", 3)
-    assert "cap of 2 leading places reached (ranked 3)" in [s.en for s in u3.reasons]
+    assert any(
+        s.en.startswith("cap of 2 leading places reached (ranked 3; order: incumbents first")
+        and s.en.endswith("settled by unit id")
+        for s in u3.reasons
+    )
+    assert "tie_at_cap" in u3.flags and "tie_at_cap" in _unit(result, "u2").decision.flags
     caps = {c.type: (c.allocated, c.exceeded) for c in result.caps}
     assert caps["leading"] == (2, False) and caps["supporting"] == (3, False)
 
