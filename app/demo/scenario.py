@@ -14,7 +14,8 @@ every other membership, application and level below is a SYNTHETIC choice, made 
   three leading incumbents pass, so two places are free), Chongqing to supporting;
 - a cap conflict: eight qualifiers for supporting's seven places (five incumbents, Shandong,
   Sichuan, Chongqing). Incumbents come first, then newcomers by score, so Chongqing, the
-  lowest newcomer, falls to characteristic, where it is admitted.
+  lowest newcomer, finds no place in the type it applied for and is rejected (an entrant is
+  admitted only to the type it applied for).
 
 2021 shows the programme after those proposals were confirmed (``Profile.type_2021``).
 Levels were tuned against the engine's results, never the rubric (``tests/demo``).
@@ -106,7 +107,7 @@ PROFILES: tuple[Profile, ...] = (
     Profile("460000", "characteristic", 2017, 10.0, 2, 2, 25, 1.0, "done", 0.22, 5309,
             flags="protection_centre belt_road"),
     Profile("500000", "none", 2016, 21.0, 16, 3, 230, 30.0, "done", 0.17, 23606,
-            "enter:supporting", "characteristic", flags=f"{_ALL} trademark_centre belt_road"),
+            "enter:supporting", "none", flags=f"{_ALL} trademark_centre belt_road"),
     Profile("510000", "leading", 2017, 19.0, 9, 5, 260, 40.0, "done", 0.22, 46616,
             type_2021="supporting", flags=_ALL),
     Profile("520000", "none", 2016, 7.0, 1, 1, 50, 1.0, "partial", 0.20, 16769),

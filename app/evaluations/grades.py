@@ -99,7 +99,9 @@ def apply_grades(
             if task in own
         ]
         for grade in used:
-            record[grade.task] = grade.graded
+            # An evaluator's "not applicable" exempts the task (a province's own 不适用 on a
+            # must-do task is an error in its workbook; see scoring.derive.must_do_problems).
+            record[grade.task] = "exempted" if grade.graded == "not_applicable" else grade.graded
         if used:
             applied[code] = used
     return applied

@@ -19,6 +19,7 @@ from tests.submissions.workbooks import workbook
 from .conftest import PROVINCE_A, PROVINCE_B, bearer
 
 YEAR = 2020
+NONE_STARTED = {f"task_l{k}": "not_started" for k in range(1, 6)}
 
 
 @pytest.fixture(scope="module")
@@ -130,9 +131,12 @@ def test_a_grade_that_changes_nothing_does_not_rescore(client, session, tokens, 
 def test_confirm_refused_when_the_grades_change_the_decision(client, session, tokens, evaluation):
     # proposed: reclassify to supporting (two equal units, total 76.5 < leading's 80).
     assert (evaluation.decision, evaluation.target_type) == ("reclassify", "supporting")
-    # A must-do task graded not applicable is an unreported must-do task: every type's
-    # tasks_reported gate fails, so the unit meets no type and the proposal becomes exit.
-    body = {"action": "confirm", "grades": {"task_l1": "not_applicable"}, "comments": "核查"}
+    # Every leading pilot task graded not started: pilot task completion 100 -> 0, so each
+    # type's tasks pillar drops to 0.6 * 0 + 0.4 * 100 = 40. Pillar scores (creation, use,
+    # protection, tasks): supporting 0.35*79 + 0.25*56 + 0.15*75 + 0.25*40 = 62.9 < 75;
+    # characteristic 0.4*100 + 0.2*75 + 0.4*40 = 71.0 >= 70, so the proposal becomes
+    # reclassify to characteristic.
+    body = {"action": "confirm", "grades": NONE_STARTED, "comments": "核查"}
     response = post(client, tokens["evaluator"], evaluation.id, body)
     assert response.status_code == 409, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
@@ -141,11 +145,12 @@ def test_confirm_refused_when_the_grades_change_the_decision(client, session, to
     assert problem["code"] == "proposal_changed_by_grades"
     assert problem["detail_zh"] and problem["detail_en"]
     assert problem["evaluation_id"] == new.id != evaluation.id
-    assert problem["proposal"]["decision"] == new.decision == "exit"
+    assert problem["proposal"]["decision"] == new.decision == "reclassify"
+    assert new.target_type == "characteristic"
     assert problem["previous_proposal"]["decision"] == "reclassify"
     # the grades stay applied; nothing was confirmed
     reviews = session.exec(select(Review)).all()
-    assert [(r.action, r.grades) for r in reviews] == [("grade", {"task_l1": "not_applicable"})]
+    assert [(r.action, r.grades) for r in reviews] == [("grade", NONE_STARTED)]
     row = client.get(f"/api/v1/evaluations/{new.id}", headers=bearer(tokens["evaluator"])).json()
     assert row["review"] is None
     # the evaluator confirms what they now see
@@ -214,10 +219,11 @@ def test_grades_that_change_the_proposal_make_the_confirmation_stale(
     client, session, tokens, evaluation
 ):
     confirmed = post(client, tokens["evaluator"], evaluation.id, {"action": "confirm"}).json()
-    body = {"action": "grade", "grades": {"task_l1": "not_applicable"}}
+    body = {"action": "grade", "grades": NONE_STARTED}
     assert post(client, tokens["evaluator"], evaluation.id, body).status_code == 201
     new = _current(session)
     row = client.get(f"/api/v1/evaluations/{new.id}", headers=bearer(tokens["province_a"])).json()
     # the grade-only review decides nothing: the confirmation stays in force, now stale
     assert row["review"]["review_id"] == confirmed["id"] and row["review"]["stale"]
-    assert session.get(Review, confirmed["id"]).stale_diff["after"]["decision"] == "exit"
+    # (the proposal becomes reclassify to characteristic, see the test above)
+    assert session.get(Review, confirmed["id"]).stale_diff["after"]["decision"] == "reclassify"

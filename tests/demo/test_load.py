@@ -76,7 +76,7 @@ def test_first_start_loads_once_issues_tokens_once_and_reloads_nothing(demo_db):
     assert d["370000"] == ("reclassify", "supporting")
     assert d["620000"] == ("exit", "none")
     assert d["110000"] == ("admit", "leading")
-    assert d["500000"] == ("admit", "characteristic")  # bumped from supporting by the cap
+    assert d["500000"] == ("reject", "none")  # supporting, the type it applied for, is full
 
     runs, submissions = _count(engine, CohortRun), _count(engine, Submission)
     tokens = _count(engine, ApiToken)

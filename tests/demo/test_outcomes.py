@@ -70,9 +70,10 @@ def test_2020_cap_conflict_in_supporting(results):
     assert supporting.meets  # Chongqing qualifies for the type it applied for ...
     cap = units["500000"].decision.cap
     assert cap is not None and cap.fell_from == "supporting"  # ... but the places are full
+    # an entrant is admitted only to the type it applied for, never to another it meets
     assert (units["500000"].decision.outcome, units["500000"].decision.to_type) == (
-        "admit",
-        "characteristic",
+        "reject",
+        "none",
     )
     qualifiers = [
         u.unit
@@ -95,8 +96,8 @@ def test_every_unit_is_scored_every_year(results):
 def test_2021_follows_the_confirmed_2020_proposals(results):
     d = _decisions(results[2021])
     allocated = {c.type: c.allocated for c in results[2021].caps}
-    assert allocated == {"leading": 5, "supporting": 7, "characteristic": 6}
-    assert d["110000"][1] == "leading" and d["500000"][1] == "characteristic"
+    assert allocated == {"leading": 5, "supporting": 7, "characteristic": 5}
+    assert d["110000"][1] == "leading" and d["500000"] == ("none", "none")  # Chongqing rejected
     assert d["620000"] == ("none", "none")  # Gansu left the programme
 
 
