@@ -18,6 +18,7 @@ from app.core.errors import install_problem_handlers
 from app.core.settings import Settings, get_settings
 from app.evaluations.routes import router as evaluations_router
 from app.health.routes import router as health_router
+from app.openapi import install_openapi
 from app.reports.routes import router as reports_router
 from app.reviews.routes import router as reviews_router
 from app.rubrics.routes import router as rubrics_router
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.engine = engine
     install_problem_handlers(app)
     install_docs(app)
+    install_openapi(app)
     app.include_router(api_router())
     mount_web(app)
     return app

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -11,13 +10,13 @@ from app.audit import service as audit_service
 from app.audit.service import AuditFilter, AuditPage
 from app.auth.deps import AdminUser
 from app.core.listing import PagerDep
-from app.core.params import IdQuery, PlainText
+from app.core.params import DateTimeQuery, IdQuery, PlainText
 from app.deps import SessionDep
 
 router = APIRouter(tags=["audit"])
 
 
-@router.get("/audit", response_model=AuditPage)
+@router.get("/audit", response_model=AuditPage, summary="Read the audit log")
 def list_audit_events(
     session: SessionDep,
     _admin: AdminUser,
@@ -29,8 +28,8 @@ def list_audit_events(
     actor_token_id: IdQuery = None,
     object_type: Annotated[PlainText | None, Query(max_length=32)] = None,
     object_id: Annotated[PlainText | None, Query(max_length=64)] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: DateTimeQuery = None,
+    until: DateTimeQuery = None,
 ) -> AuditPage:
     """Audit events, newest first, filtered and paged."""
     filters = AuditFilter(

@@ -116,6 +116,10 @@ def forbidden(principal: Principal, roles: tuple[Role, ...]) -> ProblemError:
     )
 
 
+ROLE_CHECKS: dict[Callable[..., Principal], tuple[Role, ...]] = {}
+"""Every dependency made by :func:`require`, with the roles it admits (read by the OpenAPI)."""
+
+
 def require(*roles: Role) -> Callable[..., Principal]:
     """A dependency admitting only ``roles``; any other valid token gets 403 (audited)."""
 
@@ -124,6 +128,7 @@ def require(*roles: Role) -> Callable[..., Principal]:
             raise forbidden(principal, roles)  # recorded by get_current_user's teardown
         return principal
 
+    ROLE_CHECKS[dependency] = roles
     return dependency
 
 

@@ -17,7 +17,7 @@ class Me(BaseModel):
     label: str
 
 
-@router.get("/me", response_model=Me)
+@router.get("/me", response_model=Me, summary="Who am I")
 def me(principal: CurrentUser) -> Me:
     """The role and province of the token making this request."""
     return Me(

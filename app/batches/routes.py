@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, BackgroundTasks, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from app.auth.deps import AdminUser, EvaluatorUser
 from app.batches import runner
 from app.batches import service as batches_service
 from app.batches.service import BatchView
+from app.core.docs import file_response
 from app.core.listing import Page, PagerDep
-from app.core.params import IdPath, PlainText, Year
+from app.core.params import IdPath, PlainText
 from app.deps import EngineDep, SessionDep
 
 router = APIRouter(prefix="/batches", tags=["batches"])
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+BatchYear = Annotated[int, Field(ge=batches_service.MIN_YEAR, le=batches_service.MAX_YEAR)]
 
 
 class BatchCreate(BaseModel):
@@ -25,13 +31,24 @@ class BatchCreate(BaseModel):
         description="Published rubric version as id@version / 评价规则版本",
         examples=["strong-province@2"],
     )
-    years: list[Year] = Field(
-        description="Years to re-score / 重新评分的年度", examples=[[2019, 2020]]
+    years: list[BatchYear] = Field(
+        min_length=1,
+        max_length=batches_service.MAX_YEARS,
+        description="Years to re-score / 重新评分的年度",
+        examples=[[2019, 2020]],
     )
-    dry_run: bool = Field(default=False, description="Compare only; never promotable / 试运行")
+    dry_run: StrictBool = Field(
+        default=False, description="Compare only; never promotable / 试运行"
+    )
 
 
-@router.post("", response_model=BatchView, status_code=202)
+@router.post(
+    "",
+    response_model=BatchView,
+    status_code=202,
+    summary="Start re-scoring years under a rubric version",
+    responses={409: {"description": "Another batch is queued or running / 已有批次在运行"}},
+)
 def create(
     body: BatchCreate,
     request: Request,
@@ -53,34 +70,42 @@ def create(
     return batches_service.view(session, batch)
 
 
-@router.get("", response_model=Page[BatchView])
+@router.get("", response_model=Page[BatchView], summary="List batches")
 def list_batches(session: SessionDep, _: EvaluatorUser, pager: PagerDep) -> Page[BatchView]:
     """List batches, newest first."""
     rows, total = batches_service.list_batches(session, pager.window)
     return pager.page([batches_service.view(session, b) for b in rows], total)
 
 
-@router.get("/{batch_id}", response_model=BatchView)
+@router.get("/{batch_id}", response_model=BatchView, summary="Read a batch's progress")
 def read(batch_id: IdPath, session: SessionDep, _: EvaluatorUser) -> BatchView:
     """A batch's status, progress (years and units done / total) and timing."""
     return batches_service.get_view(session, batch_id)
 
 
-@router.post("/{batch_id}/promote", response_model=BatchView)
+@router.post(
+    "/{batch_id}/promote",
+    response_model=BatchView,
+    summary="Promote a batch's results",
+    responses={409: {"description": "Not finished, a dry run, or already promoted / 批次不可发布"}},
+)
 def promote(batch_id: IdPath, session: SessionDep, admin: AdminUser) -> BatchView:
     """Make every staged result of the batch current at once (admin, audited)."""
     batch = batches_service.promote(session, batch_id, actor=admin)
     return batches_service.view(session, batch)
 
 
-@router.get("/{batch_id}/diff")
+@router.get("/{batch_id}/diff", summary="Compare a batch's results with the current ones")
 def diff(batch_id: IdPath, session: SessionDep, _: EvaluatorUser) -> dict[str, object]:
     """Old against new per unit and year, with a summary of what changed."""
     return batches_service.diff_json(session, batch_id)
 
 
 @router.get(
-    "/{batch_id}/diff.xlsx", response_class=Response, responses={200: {"content": {XLSX: {}}}}
+    "/{batch_id}/diff.xlsx",
+    response_class=Response,
+    summary="Download the comparison as a workbook",
+    responses={200: file_response("The comparison with bilingual headers", XLSX)},
 )
 def diff_xlsx(batch_id: IdPath, session: SessionDep, _: EvaluatorUser) -> Response:
     """The same comparison as an Excel workbook with bilingual headers."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import fastapi_offline
 from fastapi import FastAPI, Request, Response
@@ -97,3 +98,9 @@ def install_docs(app: FastAPI) -> None:
                 with_google_fonts=False,
             )
         )
+
+
+def file_response(description: str, *media_types: str) -> dict[str, Any]:
+    """An OpenAPI ``responses`` entry for a file download in any of ``media_types``."""
+    schema = {"type": "string", "format": "binary"}
+    return {"description": description, "content": {m: {"schema": schema} for m in media_types}}

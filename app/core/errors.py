@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -33,6 +35,53 @@ class Location:
         }
 
 
+class ProblemLocation(BaseModel):
+    field: str | None = Field(default=None, description="JSON field or parameter path")
+    sheet: str | None = Field(default=None, description="Workbook sheet / 工作表")
+    cell: str | None = Field(default=None, description="Workbook cell, e.g. C7 / 单元格")
+
+
+class Problem(BaseModel):
+    """An error response (RFC 9457 problem details) with bilingual text and a stable code.
+
+    Some problems carry more members (``errors`` for invalid fields, ``report`` for a refused
+    workbook, ``required_roles``...); clients must ignore members they do not know.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": PROBLEM_TYPE_BASE + "not_found",
+                    "title": "Not Found",
+                    "status": 404,
+                    "detail": "未找到编号为 7 的评价结果（或您无权查看）。 / "
+                    "No evaluation with id 7 (or you may not see it).",
+                    "code": "not_found",
+                    "detail_zh": "未找到编号为 7 的评价结果（或您无权查看）。",
+                    "detail_en": "No evaluation with id 7 (or you may not see it).",
+                    "instance": "/api/v1/evaluations/7",
+                    "request_id": "4b1f0c5e9d2a4f6b8e3a7c1d2e5f6a7b",
+                }
+            ]
+        },
+    )
+
+    type: str = Field(description="URI naming the problem type (RFC 9457)")
+    title: str = Field(description="Short summary of the problem type (RFC 9457)")
+    status: int = Field(ge=400, le=599, description="HTTP status code (RFC 9457)")
+    detail: str = Field(description="Chinese and English text: `detail_zh / detail_en`")
+    code: str = Field(description="Stable machine-readable code, e.g. `not_found`")
+    detail_zh: str = Field(description="What is wrong and how to fix it, in Chinese / 中文说明")
+    detail_en: str = Field(description="What is wrong and how to fix it, in English")
+    instance: str | None = Field(default=None, description="The request path (RFC 9457)")
+    location: ProblemLocation | None = Field(default=None, description="Where the problem is")
+    request_id: str | None = Field(
+        default=None, description="The request's id (X-Request-ID); quote it when asking for help"
+    )
+
+
 @dataclass
 class ProblemError(Exception):
     """An error a person will read: stable ``code``, bilingual text, optional location.
@@ -47,9 +96,9 @@ class ProblemError(Exception):
     detail_zh: str
     status: int = 400
     location: Location | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = dataclass_field(default_factory=dict)
     #: response headers the web layer adds (e.g. ``Link`` to the current version)
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = dataclass_field(default_factory=dict)
 
     def __post_init__(self) -> None:
         super().__init__(f"{self.code}: {self.detail_en}")
@@ -107,6 +156,16 @@ _STATUS_TEXT: dict[int, tuple[str, str, str]] = {
     413: ("payload_too_large", "上传内容过大。", "The request body is too large."),
 }
 
+# The framework answers 400 when it cannot parse a body at all (a broken multipart form, a
+# body that is not the declared encoding); it is reported like any other unusable input.
+_BODY_UNREADABLE = (
+    "request_body_unreadable",
+    "请求体无法解析：请检查 Content-Type 与请求体是否一致（JSON 须为 UTF-8，表单须为完整的 "
+    "multipart/form-data）。",
+    "The request body could not be parsed: check that it matches its Content-Type (JSON in "
+    "UTF-8, or a complete multipart/form-data form).",
+)
+
 
 def _problem_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse(
@@ -147,19 +206,23 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code, zh, en = _STATUS_TEXT.get(
-            exc.status_code, ("http_error", "请求失败。", "Request failed.")
-        )
-        if isinstance(exc.detail, str) and exc.status_code not in _STATUS_TEXT:
+        status = exc.status_code
+        if status == 400:
+            (code, zh, en), status = _BODY_UNREADABLE, 422
+        else:
+            code, zh, en = _STATUS_TEXT.get(status, ("http_error", "请求失败。", "Request failed."))
+        if isinstance(exc.detail, str) and status not in _STATUS_TEXT and status != 422:
             en = exc.detail
         problem = ProblemError(
             code=code,
-            title=_title(exc.status_code),
-            status=exc.status_code,
+            title=_title(status),
+            status=status,
             detail_en=en,
             detail_zh=zh,
         )
         headers = dict(exc.headers) if exc.headers else None
+        if status == 405:
+            headers = {**(headers or {}), "Allow": ", ".join(_allowed_methods(request))}
         return _problem_response(problem.to_problem(instance=request.url.path), headers)
 
     @app.exception_handler(Exception)
@@ -173,6 +236,28 @@ def install_problem_handlers(app: FastAPI) -> None:
             detail_zh="服务器内部错误，已记录日志，请稍后重试。",
         )
         return _problem_response(problem.to_problem(instance=request.url.path))
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at the request's path.
+
+    Starlette's 405 names only the methods of the first route whose path matched; a path
+    served by two routes (GET and POST on a collection) must list both.
+    """
+    from fastapi.routing import iter_route_contexts
+
+    path = request.scope.get("path", "")
+    matches: dict[str, set[str]] = {}
+    for context in iter_route_contexts(request.app.routes):
+        regex = getattr(context, "path_regex", None)
+        if regex is not None and context.methods and regex.match(path):
+            matches.setdefault(str(context.path_format), set()).update(context.methods)
+    if not matches:
+        return []
+    # /rubrics/x/current matches both /rubrics/{id}/current and /rubrics/{id}/{version}:
+    # the path a person means is the most literal one (the fewest parameters).
+    fewest = min(p.count("{") for p in matches)
+    return sorted(set().union(*(m for p, m in matches.items() if p.count("{") == fewest)))
 
 
 def _title(status: int) -> str:

@@ -144,7 +144,7 @@ def _unknown(param: str, raw: str, en: str, zh: str) -> ProblemError:
 
 def province_code(raw: str | None) -> str | None:
     """The code of a province filter given as a code or any name form (None: no filter)."""
-    if raw is None:
+    if raw is None or not raw.strip():
         return None
     province = find_province(raw)
     if province is None:
@@ -159,7 +159,7 @@ def province_code(raw: str | None) -> str | None:
 
 def pilot_type(raw: str | None) -> str | None:
     """The stored pilot type of a filter given in English or Chinese (None: no filter)."""
-    if raw is None:
+    if raw is None or not raw.strip():
         return None
     found = TYPE_NAMES.get(squeeze(raw))
     if found is None:
@@ -177,11 +177,15 @@ def _province_filter(
     return province_code(province)
 
 
+PilotTypeName = Literal[
+    "leading", "引领型", "supporting", "支撑型", "characteristic", "特色型", "none", "未列入"
+]
+
+
 def _type_filter(
     type: Annotated[
-        PlainText | None,
+        PilotTypeName | None,
         Query(
-            max_length=16,
             description="Pilot type in English or Chinese: leading 引领型, supporting 支撑型, "
             "characteristic 特色型, none 未列入",
         ),

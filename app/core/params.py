@@ -9,10 +9,12 @@ compare a string holding the NUL character.
 
 from __future__ import annotations
 
-from typing import Annotated
+import re
+from datetime import datetime
+from typing import Annotated, Any
 
 from fastapi import Path, Query
-from pydantic import Field, StringConstraints
+from pydantic import BeforeValidator, Field, StringConstraints
 
 MAX_INT32 = 2**31 - 1
 """The largest value an ``INTEGER`` column holds on PostgreSQL."""
@@ -38,6 +40,21 @@ IdQuery = Annotated[int | None, Query(ge=1, le=MAX_INT32)]
 YearQuery = Annotated[int | None, Query(ge=MIN_YEAR, le=MAX_YEAR, description="Year / 年度")]
 LimitQuery = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size / 每页条数")]
 OffsetQuery = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip / 跳过条数")]
+
+
+def _iso_only(value: Any) -> Any:
+    # pydantic would read "0.5" or "1700000000" as seconds since 1970: refuse numbers, so that
+    # a date-time is always written as one (and the OpenAPI ``format: date-time`` holds).
+    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+(\.\d*)?\s*", value):
+        raise ValueError("write an ISO 8601 date-time such as 2026-01-31T08:00:00Z")
+    return value
+
+
+DateTimeQuery = Annotated[
+    datetime | None,
+    BeforeValidator(_iso_only),
+    Query(description="ISO 8601 date-time, e.g. 2026-01-31T08:00:00Z / 时间（ISO 8601）"),
+]
 
 # Body fields (pydantic models)
 Version = Annotated[int, Field(ge=1, le=MAX_INT32)]

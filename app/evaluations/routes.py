@@ -60,7 +60,7 @@ ProvincePath = Annotated[
 ]
 
 
-@router.get("/evaluations", response_model=Page[EvaluationRow])
+@router.get("/evaluations", response_model=Page[EvaluationRow], summary="List the cohort table")
 def list_evaluations(
     session: SessionDep,
     principal: AnyUser,
@@ -125,7 +125,11 @@ def _detail(detail: dict[str, Any], response: Response) -> EvaluationDetail:
     )
 
 
-@router.get("/evaluations/{year}/{province}", response_model=EvaluationDetail)
+@router.get(
+    "/evaluations/{year}/{province}",
+    response_model=EvaluationDetail,
+    summary="Read the current evaluation of a province and year",
+)
 def get_current_evaluation(
     session: SessionDep,
     principal: AnyUser,
@@ -138,7 +142,11 @@ def get_current_evaluation(
     return _detail(detail, response)
 
 
-@router.get("/evaluations/{evaluation_id}", response_model=EvaluationDetail)
+@router.get(
+    "/evaluations/{evaluation_id}",
+    response_model=EvaluationDetail,
+    summary="Read an evaluation's full breakdown",
+)
 def get_evaluation(
     session: SessionDep, principal: AnyUser, response: Response, evaluation_id: IdPath
 ) -> EvaluationDetail:
@@ -148,7 +156,12 @@ def get_evaluation(
     return _detail(detail, response)
 
 
-@router.get("/years", response_model=Page[YearRubricPublic], tags=["years"])
+@router.get(
+    "/years",
+    response_model=Page[YearRubricPublic],
+    tags=["years"],
+    summary="List the rubric of each year",
+)
 def list_year_rubrics(session: SessionDep, _: AnyUser, pager: PagerDep) -> Page[YearRubricPublic]:
     """Which rubric version scores each year, by year."""
     every = evaluations_service.year_rubrics(session)
@@ -156,13 +169,23 @@ def list_year_rubrics(session: SessionDep, _: AnyUser, pager: PagerDep) -> Page[
     return pager.page(every[start : start + pager.window.limit], len(every))
 
 
-@router.get("/years/{year}/rubric", response_model=YearRubricPublic, tags=["years"])
+@router.get(
+    "/years/{year}/rubric",
+    response_model=YearRubricPublic,
+    tags=["years"],
+    summary="Read the rubric that scores a year",
+)
 def get_year_rubric(session: SessionDep, _: AnyUser, year: YearPath) -> YearRubricPublic:
     """The rubric version that scores a year, and how it was assigned."""
     return evaluations_service.year_rubric(session, year)
 
 
-@router.put("/years/{year}/rubric", response_model=RubricAssignment, tags=["years"])
+@router.put(
+    "/years/{year}/rubric",
+    response_model=RubricAssignment,
+    tags=["years"],
+    summary="Assign a rubric version to a year",
+)
 def put_year_rubric(
     session: SessionDep,
     settings: SettingsDep,

@@ -7,7 +7,18 @@ from app.health.service import Health
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health", response_model=Health)
+@router.get(
+    "/health",
+    response_model=Health,
+    summary="Service health",
+    responses={
+        503: {
+            "description": "The database is unreachable or its schema is not at the newest "
+            "migration / 数据库不可用或未迁移到最新版本",
+            "model": Health,
+        }
+    },
+)
 def health(engine: EngineDep, response: Response) -> Health:
     """Report whether the database is reachable and its schema is at the newest migration."""
     result = health_service.check(engine)

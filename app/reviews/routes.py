@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -18,7 +16,6 @@ from app.reviews.models import ReviewPublic
 from app.reviews.service import ReviewCreate
 
 router = APIRouter(tags=["reviews"])
-PROBLEM: dict[str, Any] = {"content": {PROBLEM_JSON: {}}}
 
 
 class Proposal(BaseModel):
@@ -47,11 +44,11 @@ class ReviewResult(ReviewPublic):
     "/evaluations/{evaluation_id}/review",
     status_code=201,
     response_model=ReviewResult,
+    summary="Review an evaluation: grade, confirm or override",
     responses={
         409: {
             "description": "The evaluation is no longer current, or the grades changed the "
-            "proposal a confirmation was about (the grades are kept; review the new evaluation)",
-            **PROBLEM,
+            "proposal a confirmation was about (the grades are kept; review the new evaluation)"
         }
     },
 )
@@ -88,7 +85,11 @@ def create_review(
     )
 
 
-@router.get("/evaluations/{evaluation_id}/reviews", response_model=Page[ReviewPublic])
+@router.get(
+    "/evaluations/{evaluation_id}/reviews",
+    response_model=Page[ReviewPublic],
+    summary="List the reviews of an evaluation's province and year",
+)
 def list_reviews(
     session: SessionDep, principal: AnyUser, pager: PagerDep, evaluation_id: IdPath
 ) -> Page[ReviewPublic]:

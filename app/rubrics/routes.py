@@ -31,7 +31,7 @@ class RubricVersionDetail(RubricVersionPublic):
 
 
 class CurrentVersionBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"version": 2}]})
     version: Version = Field(description="The version to make current / 设为当前的版本号")
 
 
@@ -77,9 +77,16 @@ def _public(row: RubricVersion) -> RubricVersionPublic:
     "",
     response_model=RubricVersionPublic,
     status_code=201,
+    summary="Publish a rubric version",
     openapi_extra={
         "requestBody": {
             "required": True,
+            "description": "The rubric file as written in `rubrics/<id>/v<N>.toml` (see "
+            "rubrics/README.md), as the body or as a form file named `file`. It begins:\n\n"
+            '```toml\nid = "strong-province"\nversion = 2\n'
+            'name_zh = "知识产权强省建设试点评估规则"\n'
+            'name_en = "IP-strong-province pilot evaluation rubric"\n'
+            'type_order = ["leading", "supporting", "characteristic"]\n...\n```',
             "content": {
                 TOML_MEDIA_TYPE: {"schema": {"type": "string"}},
                 "text/plain": {"schema": {"type": "string"}},
@@ -92,7 +99,13 @@ def _public(row: RubricVersion) -> RubricVersionPublic:
             },
         }
     },
-    responses={200: {"description": "The same content was already published"}},
+    responses={
+        200: {
+            "description": "The same content was already published / 相同内容已发布",
+            "model": RubricVersionPublic,
+        },
+        409: {"description": "This id@version exists with other content / 该版本已有不同内容"},
+    },
 )
 async def publish(
     request: Request,
@@ -109,7 +122,7 @@ async def publish(
     return _public(row)
 
 
-@router.get("", response_model=Page[RubricVersionPublic])
+@router.get("", response_model=Page[RubricVersionPublic], summary="List rubric versions")
 def list_versions(
     session: SessionDep,
     _: CurrentUser,
@@ -124,7 +137,8 @@ def list_versions(
 @router.get(
     "/{rubric_id}/{version}.toml",
     response_class=PlainTextResponse,
-    responses={200: {"content": {TOML_MEDIA_TYPE: {}}}},
+    summary="Download a version's original TOML",
+    responses={200: {"content": {TOML_MEDIA_TYPE: {"schema": {"type": "string"}}}}},
 )
 def read_toml(
     rubric_id: RubricIdPath, version: VersionPath, session: SessionDep, _: CurrentUser
@@ -137,7 +151,8 @@ def read_toml(
 @router.get(
     "/{rubric_id}/{version}",
     response_model=RubricVersionDetail,
-    responses={200: {"content": {TOML_MEDIA_TYPE: {}}}},
+    summary="Read a rubric version",
+    responses={200: {"content": {TOML_MEDIA_TYPE: {"schema": {"type": "string"}}}}},
 )
 def read(
     rubric_id: RubricIdPath,
@@ -154,7 +169,11 @@ def read(
     return RubricVersionDetail(**_public(row).model_dump(), spec=spec)
 
 
-@router.put("/{rubric_id}/current", response_model=RubricVersionPublic)
+@router.put(
+    "/{rubric_id}/current",
+    response_model=RubricVersionPublic,
+    summary="Choose the current version of a rubric",
+)
 def set_current(
     rubric_id: RubricIdPath, body: CurrentVersionBody, session: SessionDep, admin: AdminUser
 ) -> RubricVersionPublic:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.auth.deps import AnyUser, SubmitterUser
+from app.core.docs import file_response
 from app.core.listing import Page, PagerDep, ProvinceFilter
 from app.core.params import IdPath, PlainText, YearPath, YearQuery
 from app.deps import SessionDep, SettingsDep
@@ -26,7 +27,6 @@ MEDIA_TYPES = {
     "xls": "application/vnd.ms-excel",
     "ods": "application/vnd.oasis.opendocument.spreadsheet",
 }
-PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 
 
 class SubmissionDetail(SubmissionPublic):
@@ -44,13 +44,22 @@ def _download(data: bytes, filename: str, media_type: str) -> Response:
     "/submissions",
     status_code=201,
     response_model=UploadResult | DryRunResult,
+    summary="Upload a filled-in workbook",
     openapi_extra=OPENAPI_BODY,
     responses={
-        200: {"description": "The identical file was already stored (or a dry run passed)"},
-        403: {"description": "Another province's workbook", **PROBLEM},
-        413: {"description": "Over the size limit", **PROBLEM},
-        415: {"description": "Not a workbook", **PROBLEM},
-        422: {"description": "Invalid or unreadable: the full report, nothing stored", **PROBLEM},
+        200: {
+            "description": "The identical file was already stored, or a dry run passed "
+            "/ 相同文件已存在，或试运行通过",
+            "model": UploadResult | DryRunResult,
+        },
+        403: {"description": "Another province's workbook / 不是本省的工作簿"},
+        413: {"description": "Over the size limit / 超过大小限制"},
+        415: {"description": "Not a spreadsheet (.xlsx, .xls, .ods) / 不是电子表格"},
+        422: {
+            "description": "Invalid: the full intake report and a link to the annotated "
+            "workbook; nothing stored / 校验未通过：完整报告与批注工作簿链接，未保存"
+        },
+        503: {"description": "Every reader is busy; upload again shortly / 服务器繁忙"},
     },
 )
 async def upload_submission(
@@ -80,7 +89,9 @@ async def upload_submission(
     return result
 
 
-@router.get("/submissions", response_model=Page[SubmissionPublic])
+@router.get(
+    "/submissions", response_model=Page[SubmissionPublic], summary="List submission versions"
+)
 def list_submissions(
     session: SessionDep,
     principal: AnyUser,
@@ -103,7 +114,12 @@ def list_submissions(
     )
 
 
-@router.get("/submissions/checks/{key}/annotated.xlsx", response_class=Response)
+@router.get(
+    "/submissions/checks/{key}/annotated.xlsx",
+    response_class=Response,
+    summary="Download the annotated copy of a refused workbook",
+    responses={200: file_response("The workbook with every problem marked", XLSX)},
+)
 def get_annotated_workbook(
     settings: SettingsDep, principal: AnyUser, key: Annotated[PlainText, Path(max_length=64)]
 ) -> Response:
@@ -112,7 +128,11 @@ def get_annotated_workbook(
     return _download(data, f"annotated-{key[:12]}.xlsx", XLSX)
 
 
-@router.get("/submissions/{submission_id}", response_model=SubmissionDetail)
+@router.get(
+    "/submissions/{submission_id}",
+    response_model=SubmissionDetail,
+    summary="Read a submission version",
+)
 def get_submission(
     session: SessionDep, principal: AnyUser, submission_id: IdPath
 ) -> SubmissionDetail:
@@ -121,7 +141,12 @@ def get_submission(
     return SubmissionDetail.model_validate(row, from_attributes=True)
 
 
-@router.get("/submissions/{submission_id}/file", response_class=Response)
+@router.get(
+    "/submissions/{submission_id}/file",
+    response_class=Response,
+    summary="Download the original workbook",
+    responses={200: file_response("The bytes as uploaded", *MEDIA_TYPES.values())},
+)
 def get_submission_file(session: SessionDep, principal: AnyUser, submission_id: IdPath) -> Response:
     """The original bytes of the uploaded workbook."""
     row = submissions_service.get(session, principal, submission_id)
@@ -130,7 +155,7 @@ def get_submission_file(session: SessionDep, principal: AnyUser, submission_id: 
     return _download(row.content, name, MEDIA_TYPES.get(kind, "application/octet-stream"))
 
 
-@router.get("/submissions/{submission_id}/report")
+@router.get("/submissions/{submission_id}/report", summary="Read the intake report")
 def get_submission_report(
     session: SessionDep, principal: AnyUser, submission_id: IdPath
 ) -> dict[str, Any]:
@@ -138,7 +163,12 @@ def get_submission_report(
     return dict(submissions_service.get(session, principal, submission_id).report)
 
 
-@router.get("/submissions/{submission_id}/report.xlsx", response_class=Response)
+@router.get(
+    "/submissions/{submission_id}/report.xlsx",
+    response_class=Response,
+    summary="Download the workbook annotated with its report",
+    responses={200: file_response("The submitted workbook with the report's marks", XLSX)},
+)
 def get_submission_report_xlsx(
     session: SessionDep, principal: AnyUser, submission_id: IdPath
 ) -> Response:
@@ -147,7 +177,12 @@ def get_submission_report_xlsx(
     return _download(data, f"submission-{submission_id}-report.xlsx", XLSX)
 
 
-@router.get("/templates/{year}.xlsx", response_class=Response)
+@router.get(
+    "/templates/{year}.xlsx",
+    response_class=Response,
+    summary="Download the workbook template",
+    responses={200: file_response("The template to fill in", XLSX)},
+)
 def get_template(
     session: SessionDep,
     settings: SettingsDep,

@@ -1,4 +1,8 @@
-"""Property-based requests generated from the OpenAPI document: no request may cause a 5xx.
+"""Property-based requests generated from the OpenAPI document.
+
+No request may cause a 5xx, and every response must be documented: its status code, its
+content type (errors are ``application/problem+json``), its schema and its headers
+(schemathesis' ST103 / ST105 / response-schema / header checks).
 
 Bounded (a few examples per operation) so that it runs in seconds. Derandomised by default;
 ``--hypothesis-seed N`` explores a different sample. Two operations are left out:
@@ -15,10 +19,18 @@ import pytest
 schemathesis = pytest.importorskip("schemathesis")
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402
+from schemathesis.specs.openapi import checks  # noqa: E402
 
 from app.auth import service as auth_service  # noqa: E402
 from app.core.database import unit_of_work  # noqa: E402
 from app.main import create_app  # noqa: E402
+
+CONFORMANCE = [
+    checks.status_code_conformance,
+    checks.content_type_conformance,
+    checks.response_schema_conformance,
+    checks.response_headers_conformance,
+]
 
 EXCLUDED = {
     ("POST", "/api/v1/submissions"),
@@ -61,6 +73,7 @@ def test_no_server_errors(fuzz_app, request):
             assert response.status_code < 500, (
                 f"{case.method} {case.formatted_path}: {response.text[:500]}"
             )
+            case.validate_response(response, checks=CONFORMANCE, headers=headers)
 
         call()
         checked.append(f"{operation.method.upper()} {operation.path}")
