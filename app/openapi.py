@@ -71,6 +71,16 @@ TAGS: list[dict[str, str]] = [
         "description": "Re-score past years under a rubric version into staged results, compare "
         "old and new, then promote them all at once. 批量重新评分、比较与发布。",
     },
+    {
+        "name": "years",
+        "description": "Which rubric version scores each year, and assigning one (which "
+        "re-scores the year). 各年度使用的评价规则。",
+    },
+    {
+        "name": "documents",
+        "description": "Documents made from the current results: the cohort workbook and each "
+        "province's decision letter. 结果工作簿与决定函。",
+    },
     {"name": "audit", "description": "The append-only log of changes and refusals (admin)."},
 ]
 

@@ -36,6 +36,7 @@ def download(data: bytes, filename: str, media_type: str) -> Response:
 @router.get(
     "/evaluations/{year}.xlsx",
     response_class=Response,
+    summary="Download the year's results workbook",
     responses={200: {"content": {XLSX: {}}, "description": "The cohort results workbook"}},
 )
 def cohort_workbook(session: SessionDep, principal: EvaluatorUser, year: YearPath) -> Response:
@@ -47,6 +48,7 @@ def cohort_workbook(session: SessionDep, principal: EvaluatorUser, year: YearPat
 @router.get(
     "/evaluations/{year}/{province}/letter.docx",
     response_class=Response,
+    summary="Download a province's decision letter",
     responses={200: {"content": {DOCX: {}}, "description": "The decision letter"}},
 )
 def decision_letter(

@@ -117,7 +117,8 @@ def test_list_filters_on_the_final_decision_and_shows_both(client, tokens):
     assert overridden.status_code == 201, overridden.text
 
     def codes(query: str) -> list[str]:
-        rows = client.get(f"/api/v1/evaluations?year=2020&{query}", headers=evaluator).json()
+        listed = client.get(f"/api/v1/evaluations?year=2020&{query}", headers=evaluator)
+        rows = listed.json()["items"]
         return sorted(r["province_code"] for r in rows)
 
     # decision table: Jiangsu proposed `proposal`, final exit; Zhejiang has no review
@@ -128,7 +129,7 @@ def test_list_filters_on_the_final_decision_and_shows_both(client, tokens):
     assert codes(f"decision={zj['decision']}&proposed={zj['decision']}").count("330000") == 1
     row = next(
         r
-        for r in client.get("/api/v1/evaluations?year=2020", headers=evaluator).json()
+        for r in client.get("/api/v1/evaluations?year=2020", headers=evaluator).json()["items"]
         if r["province_code"] == "320000"
     )
     assert row["proposed"]["decision"] == proposal and row["proposed"]["by"] == "engine"
