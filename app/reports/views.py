@@ -32,6 +32,12 @@ DECISION_LABELS: dict[str, tuple[str, str]] = {
     "incomplete": ("材料不全", "incomplete"),
     "none": ("无", "none"),
 }
+TASK_LABELS: dict[str, tuple[str, str]] = {
+    "done": ("完成", "done"),
+    "partial": ("部分完成", "partial"),
+    "not_started": ("未开展", "not started"),
+    "not_applicable": ("不适用", "not applicable"),
+}
 REVIEW_LABELS: dict[str, tuple[str, str]] = {
     "": ("待审核", "not reviewed"),
     "confirm": ("已确认", "confirmed"),

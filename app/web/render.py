@@ -10,6 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
+from app.masterdata import UnknownProvinceError, get_province
 from app.reports import views
 from app.web import charts
 from app.web.service import SignedIn
@@ -27,6 +28,15 @@ def number(value: float | None, digits: int = 1) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
+def province_name(code: str | None) -> str:
+    """``甘肃省 Gansu`` for a code; the code itself when it is not a province's."""
+    try:
+        province = get_province(code or "")
+    except UnknownProvinceError:
+        return code or ""
+    return f"{province.name_zh} {province.name_en}"
+
+
 def history_points(view: views.ProvinceView, attr: str) -> list[tuple[int, float | None]]:
     return [(h.year, getattr(h, attr)) for h in view.history]
 
@@ -40,6 +50,8 @@ TEMPLATES.env.globals.update(
     STAGE=views.STAGE_LABELS,
     DECISION=views.DECISION_LABELS,
     REVIEW=views.REVIEW_LABELS,
+    TASK=views.TASK_LABELS,
+    province_name=province_name,
 )
 TEMPLATES.env.filters["num"] = number
 

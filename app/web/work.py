@@ -6,9 +6,10 @@ the API, which writes the same audit events.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile
@@ -17,13 +18,14 @@ from app.audit import service as audit_service
 from app.auth.models import Role
 from app.batches import service as batches_service
 from app.core.errors import ProblemError
-from app.core.params import IdPath, YearPath
+from app.core.params import IdPath, PlainText, YearPath
 from app.deps import SessionDep, SettingsDep
 from app.evaluations import service as evaluations_service
 from app.reports import service as reports_service
 from app.reports.routes import XLSX, ProvincePath, download
 from app.reviews import service as reviews_service
 from app.reviews.service import ReviewCreate
+from app.submissions import annotated
 from app.submissions import service as submissions_service
 from app.submissions.upload import FRAMING_BYTES, safe_filename, too_large
 from app.web.deps import WebAdmin, WebEvaluator, WebSubmitter, check_csrf
@@ -190,10 +192,11 @@ async def upload(
     check_csrf(me, str(form.get("csrf", "")))
     file = form.get("file")
     rows = evaluations_service.list_evaluations(session, me.principal, sort="-year").rows
+    years = reports_service.evaluated_years(session)
     context: dict[str, Any] = {
         "rows": rows,
-        "years": reports_service.evaluated_years(session),
-        "next_year": None,
+        "years": years,
+        "next_year": (years[-1] + 1) if years else None,
     }
     if not isinstance(file, UploadFile):
         return page(request, "home.html", me, status_code=422, upload_error=True, **context)
@@ -202,7 +205,7 @@ async def upload(
         raise too_large(limit, len(data))
     try:
         result = await run_in_threadpool(
-            submissions_service.upload,
+            partial(submissions_service.upload, annotated_url="/web/home/checks/{key}.xlsx"),
             session,
             settings,
             me.principal,
@@ -210,6 +213,8 @@ async def upload(
             filename=safe_filename(file.filename),
         )
     except ProblemError as exc:
+        if exc.status in (403, 413):
+            raise  # denied (audited like the API's) or too large: the error page says why
         session.rollback()
         report = exc.extra.get("report") or {}
         return page(
@@ -217,6 +222,15 @@ async def upload(
         )
     session.commit()
     return page(request, "home.html", me, result=result, **context)
+
+
+@router.get("/home/checks/{key}.xlsx")
+def annotated_copy(
+    settings: SettingsDep, me: WebSubmitter, key: Annotated[PlainText, Path(max_length=64)]
+) -> Response:
+    """The refused workbook with every problem marked in its cell."""
+    data = annotated.load(settings, me.principal, key)
+    return download(data, f"annotated-{key[:12]}.xlsx", XLSX)
 
 
 @router.get("/audit")

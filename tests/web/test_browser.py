@@ -17,7 +17,11 @@ from pathlib import Path
 import pytest
 import uvicorn
 
+from app.core.settings import get_settings
+from app.intake import write_template
 from app.main import create_app
+from app.masterdata import get_province
+from scoring.rubric import load_shipped
 from tests.web.conftest import GANSU, YEAR
 
 pytestmark = pytest.mark.slow
@@ -131,13 +135,24 @@ def test_evaluator_sorts_opens_confirms_and_sees_the_audit(browser_page, web_db)
     assert errors == [], f"JavaScript console errors: {errors}"
 
 
-def test_province_home_shows_own_results_only(browser_page, web_db):
+def test_province_home_uploads_and_shows_the_report_inline(browser_page, web_db, tmp_path):
     page, base, outside, errors = browser_page
     _sign_in(page, base, web_db.tokens["gansu"])
     assert page.url.endswith("/web/home")
     rows = page.locator("table.data tbody tr, table.data tr").all_inner_texts()
-    assert any(GANSU in r for r in rows) and not any("320000" in r for r in rows)
+    assert any("甘肃省" in r for r in rows) and not any("江苏" in r for r in rows)
     _shot(page, "08-province-home.png")
+
+    rubric = load_shipped("strong-province@1", root=get_settings().rubrics_dir)
+    blank = tmp_path / "gansu-2020-blank.xlsx"
+    blank.write_bytes(write_template(rubric, year=YEAR, province=get_province(GANSU)))
+    page.set_input_files("input[name=file]", str(blank))
+    page.click("form[action='/web/home/upload'] button[type=submit]")
+    page.wait_for_load_state("load")
+    report = page.inner_text("div.alert")
+    assert "未保存" in report and "基本信息 Basic!" in report
+    _shot(page, "09-province-upload-report.png")
+    errors[:] = [e for e in errors if "422" not in e]  # the refused upload answers 422
     assert outside == [] and errors == []
     page.goto(f"{base}/web/cohort/{YEAR}")  # the cohort is for evaluators: a 403 page
     assert "403" in page.inner_text("h1")

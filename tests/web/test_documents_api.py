@@ -51,3 +51,32 @@ def test_workbook_roles_route_order_and_rows(web_client, web_db):
     assert {"引领型 leading", "支撑型 supporting", "特色型 characteristic", "名额 Caps"} <= set(
         book.sheetnames
     )
+
+
+def test_cli_letter_and_results_write_the_same_documents(web_db, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from app.cli.main import cli
+    from app.core.settings import get_settings
+
+    url = web_db.engine.url.render_as_string(hide_password=False)
+    monkeypatch.setenv("IPEVAL_DATABASE_URL", url)
+    monkeypatch.setenv("IPEVAL_SECRET_KEY", web_db.settings.secret_key.get_secret_value())
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        out = runner.invoke(
+            cli,
+            ["letter", "--year", str(YEAR), "--province", "甘肃", "-o", str(tmp_path / "l.docx")],
+        )
+        assert out.exit_code == 0, out.output
+        assert "甘肃省 2020" in out.output
+        text = "\n".join(p.text for p in Document(str(tmp_path / "l.docx")).paragraphs)
+        assert "致：甘肃省知识产权局" in text
+        missing = runner.invoke(cli, ["letter", "--year", "1999", "--province", "甘肃"])
+        assert missing.exit_code == 1 and "not_found" in missing.output
+        out = runner.invoke(cli, ["results", "--year", str(YEAR), "-o", str(tmp_path / "r.xlsx")])
+        assert out.exit_code == 0 and "32 units" in out.output
+        assert load_workbook(tmp_path / "r.xlsx")["全部 All"].max_row == 3 + 32
+    finally:
+        get_settings.cache_clear()
