@@ -7,7 +7,7 @@ pass (loops run over the hierarchy's nodes, never over units or samples).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -16,6 +16,7 @@ from scoring.aggregate import aggregate
 from scoring.rubric.schema import Aggregation, Indicator, Node, TypeSpec
 
 FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,88 @@ class TypeKernel:
     def totals(self, normalised: FloatArray, weights: FloatArray | None = None) -> FloatArray:
         """Only the totals, shape ``(..., units)``; see :meth:`scores`."""
         return self.scores(normalised, weights)[0][..., -1]
+
+    def with_aggregation(self, kind: Aggregation) -> TypeKernel:
+        """The same hierarchy with every node (and the root) aggregated by ``kind``."""
+        return replace(self, inner=tuple(replace(n, kind=kind) for n in self.inner))
+
+    def uniform_kind(self) -> Aggregation | None:
+        """The aggregation shared by every node, or None for a mixed hierarchy."""
+        kinds = {n.kind for n in self.inner}
+        return kinds.pop() if len(kinds) == 1 else None
+
+    def leaf_paths(self, weights: FloatArray) -> FloatArray:
+        """Each indicator's weight in the total when nothing is missing.
+
+        The product, down the indicator's path, of each node's weight over the sum of its
+        siblings' weights. ``weights`` has shape ``(samples, len(codes))``; the result
+        ``(samples, n_indicators)``. Loops run over the nodes, never over samples.
+        """
+        w = np.asarray(weights, dtype=np.float64)
+        local = np.ones_like(w)
+        for node in self.inner:
+            idx = list(node.children)
+            local[:, idx] = w[:, idx] / np.sum(w[:, idx], axis=1, keepdims=True)
+        path = local
+        for c in range(len(self.codes) - 2, -1, -1):
+            path[:, c] = local[:, c] * path[:, self.parents[c]]
+        return path[:, : self.n_indicators]
+
+    def totals_batch(
+        self, normalised: FloatArray, weights: FloatArray, *, max_cells: int = 4_000_000
+    ) -> FloatArray:
+        """Totals for a batch of weight vectors, shape ``(samples, units)``.
+
+        Parameters
+        ----------
+        normalised : ndarray, shape (units, n_indicators)
+            Normalised values, NaN where missing.
+        weights : ndarray, shape (samples, len(codes))
+            One weight vector per sample.
+
+        Notes
+        -----
+        Fast path: when every node uses the same weighted mean, every weight is positive and
+        a unit has no missing value, its total is one weighted mean of the indicators with
+        the :meth:`leaf_paths` weights (a mean of means with fixed shares is the mean with
+        the products of the shares; for the geometric mean in logs, for the harmonic mean
+        in reciprocals), so all samples take one matrix product. Units with a missing value
+        (whose siblings are reweighted unit by unit) and mixed hierarchies go through
+        :meth:`scores`, in chunks of at most ``max_cells`` numbers.
+        """
+        x = np.asarray(normalised, dtype=np.float64)
+        w = np.asarray(weights, dtype=np.float64)
+        out = np.full((w.shape[0], x.shape[0]), np.nan)
+        kind = self.uniform_kind()
+        complete: BoolArray = np.asarray(~np.isnan(x).any(axis=1), dtype=bool)
+        if kind is None or not np.all(w > 0):
+            complete[:] = False
+        if complete.any():
+            out[:, complete] = _weighted_mean(x[complete], self.leaf_paths(w), kind)
+        rest = np.flatnonzero(~complete)
+        if rest.size:
+            step = max(1, max_cells // (rest.size * len(self.codes)))
+            for start in range(0, w.shape[0], step):
+                chunk = w[start : start + step]
+                out[start : start + step, rest] = self.scores(x[rest], chunk)[0][..., -1]
+        return out
+
+
+def _weighted_mean(x: FloatArray, paths: FloatArray, kind: Aggregation | None) -> FloatArray:
+    """``paths @ f(x).T`` mapped back, for complete rows ``x`` (units, n) and paths (s, n)."""
+    with np.errstate(divide="ignore"):
+        if kind == "arithmetic":
+            total = paths @ x.T
+        elif kind == "geometric":
+            total = np.exp(paths @ np.log(np.where(x > 0, x, 1.0)).T)
+        else:
+            total = 1.0 / (paths @ (1.0 / np.where(x > 0, x, 1.0)).T)
+    if kind != "arithmetic":
+        # A zero child makes a geometric or harmonic mean 0 (see scoring.aggregate).
+        zero = np.asarray((x <= 0).any(axis=1), dtype=bool)
+        total = np.where(zero[None, :], 0.0, total)
+    # As in scoring.aggregate: a weighted mean lies between its smallest and largest value.
+    return np.clip(total, x.min(axis=1)[None, :], x.max(axis=1)[None, :])
 
 
 def _collect_leaves(nodes: list[Node], out: list[Indicator]) -> None:

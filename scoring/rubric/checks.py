@@ -34,7 +34,20 @@ def check(spec: RubricSpec) -> list[RubricProblem]:
     _check_types(spec, problems)
     _check_screening(spec, problems)
     check_programme(spec, _field_codes(spec), _prefecture_fields(spec), problems)
+    _check_uncertainty(spec, problems)
     return problems
+
+
+def _check_uncertainty(spec: RubricSpec, problems: list[RubricProblem]) -> None:
+    weighted = {n.code for t in spec.types.values() for _, n in _walk(t.pillars, "") if n.weight}
+    for i, w in enumerate(spec.uncertainty.weights):
+        if w.code not in weighted:
+            _problem(
+                problems,
+                f"uncertainty.weights[{i}].code",
+                f"'{w.code}' 不是任何类型中的指标或节点代码",
+                f"'{w.code}' is not the code of an indicator or node of any type",
+            )
 
 
 def _check_screening(spec: RubricSpec, problems: list[RubricProblem]) -> None:

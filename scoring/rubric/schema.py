@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
+from scoring.rubric.uncertainty import Uncertainty
+
 #: Codes that become workbook defined names and CSV columns. The mandatory underscore keeps a
 #: code from ever looking like an Excel cell reference (``L1``, ``PCT1``).
 FIELD_CODE = r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$"
@@ -416,4 +418,5 @@ class RubricSpec(Named):
     screening: Screening = Field(default_factory=Screening)
     decision: Decision = Field(default_factory=Decision)
     rounds: list[Round] = Field(default_factory=list)
+    uncertainty: Uncertainty = Field(default_factory=Uncertainty)
     types: dict[PilotType, TypeSpec] = Field(min_length=1)

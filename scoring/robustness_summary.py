@@ -1,0 +1,191 @@
+"""The robustness summary as plain data: per unit, per factor, per removed element.
+
+Sobol' indices use SALib's estimators (``first_order``, ``total_order``) on the outputs of
+all units at once, and SALib's ``analyze`` (with bootstrap confidence) on the cohort's mean
+absolute rank shift. Floats are rounded to 6 decimals.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+from SALib.analyze import sobol as sobol_analyze
+
+if TYPE_CHECKING:
+    from scoring.robustness import Model, Outcomes
+    from scoring.sampling import Samples
+
+FORMAT_VERSION = "1"
+TOP = 5
+
+
+def _r(value: float) -> float | None:
+    return None if not np.isfinite(value) else round(float(value), 6) + 0.0
+
+
+def _split(y: npt.NDArray[np.float64], s: Samples) -> tuple[Any, Any, Any]:
+    """Saltelli blocks (SALib's row order without second order): A, AB (N, D, ...), B."""
+    d = len(s.factors)
+    blocks = y.reshape(s.base, d + 2, *y.shape[1:])
+    return blocks[:, 0], blocks[:, 1 : d + 1], blocks[:, -1]
+
+
+def sobol(y: npt.NDArray[np.float64], s: Samples) -> tuple[Any, Any]:
+    """First-order and total indices, shape (factors, ...), for outputs ``y`` (rows, ...).
+
+    SALib's estimators work column-wise, so every unit's output is estimated at once; the
+    loop runs over the factors.
+    """
+    a, ab, b = _split(y, s)
+    with warnings.catch_warnings():
+        # A unit whose output never changes has no variance to share out: indices 0.
+        warnings.simplefilter("ignore")
+        s1 = [sobol_analyze.first_order(a, ab[:, j], b) for j in range(ab.shape[1])]
+        st = [sobol_analyze.total_order(a, ab[:, j], b) for j in range(ab.shape[1])]
+    return np.array(s1), np.array(st)
+
+
+def summarise(
+    model: Model,
+    s: Samples,
+    nominal: Outcomes,
+    out: Outcomes,
+    elements: list[tuple[str, str]],
+    removed: Outcomes,
+    seconds: float,
+) -> dict[str, Any]:
+    spec = model.rubric.spec.uncertainty
+    labels = model.rules.labels()
+    ids = model.cohort.unit_ids
+    nominal_label = nominal.labels[0]
+    same = out.labels == nominal_label[None, :]
+    stability = same.mean(axis=0)
+    totals = out.totals.astype(np.float64)
+    ranks = np.where(out.ranks > 0, out.ranks, np.nan).astype(np.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # units never scored: all NaN
+        t_q = np.nanpercentile(totals, [50, 5, 95], axis=0)
+        r_q = np.nanpercentile(ranks, [50, 5, 95], axis=0)
+        fill = np.nan_to_num(np.nanmean(totals, axis=0))
+    names = [f.name for f in s.factors]
+    if s.factors:
+        s1_t, st_t = sobol(np.where(np.isnan(totals), fill[None, :], totals), s)
+        s1_d, st_d = sobol(same.astype(np.float64), s)
+        s1_t, st_t, s1_d, st_d = (x.reshape(len(names), -1) for x in (s1_t, st_t, s1_d, st_d))
+    units = {}
+    for u, uid in enumerate(ids):
+        basis = int(model.basis[u])
+        entry: dict[str, Any] = {
+            "basis_type": model.order[basis] if basis < len(model.order) else None,
+            "nominal": {
+                "decision": labels[int(nominal_label[u])],
+                "total": _r(float(nominal.totals[0, u])),
+                "rank": int(nominal.ranks[0, u]) or None,
+            },
+            "total": {k: _r(v) for k, v in zip(("median", "p05", "p95"), t_q[:, u], strict=True)},
+            "rank": {k: _r(v) for k, v in zip(("median", "p05", "p95"), r_q[:, u], strict=True)},
+            "decisions": _probabilities(out.labels[:, u], labels),
+            "stability": _r(stability[u]),
+            "fragile": bool(stability[u] < spec.fragile_below),
+        }
+        if s.factors:
+            entry["drivers"] = {
+                "decision": _top(names, s1_d[:, u], st_d[:, u]),
+                "total": _top(names, s1_t[:, u], st_t[:, u]),
+            }
+            entry["by_choice"] = _by_choice(s, same[:, u])
+        units[uid] = entry
+    return {
+        "format_version": FORMAT_VERSION,
+        "samples": s.n,
+        "base_samples": s.base,
+        "seed": spec.seed,
+        "seconds": round(seconds, 3),
+        "uncertainty": spec.model_dump(mode="json"),
+        "factors": names,
+        "fragile": [uid for uid in ids if units[uid]["fragile"]],
+        "units": units,
+        "sensitivity": _cohort_sensitivity(model, s, nominal, out, names) if s.factors else None,
+        "remove_one": _remove_one(model, nominal, elements, removed, labels),
+    }
+
+
+def _probabilities(column: npt.NDArray[np.int16], labels: list[str]) -> dict[str, float]:
+    codes, counts = np.unique(column, return_counts=True)
+    pairs = sorted(zip(counts, codes, strict=True), key=lambda p: (-p[0], p[1]))
+    return {labels[int(c)]: round(int(k) / column.size, 6) for k, c in pairs}
+
+
+def _top(names: list[str], s1: Any, st: Any) -> list[dict[str, Any]]:
+    order = np.argsort(-np.asarray(st), kind="stable")[:TOP]
+    return [{"factor": names[j], "S1": _r(s1[j]), "ST": _r(st[j])} for j in order if st[j] > 0.005]
+
+
+def _by_choice(s: Samples, same: npt.NDArray[np.bool_]) -> dict[str, dict[str, float | None]]:
+    """P(nominal decision) given each alternative of each discrete factor."""
+    out = {}
+    for f in s.factors:
+        if not f.choices:
+            continue
+        pick = s.choice[f.kind]
+        out[f.kind] = {
+            name: _r(same[pick == k].mean()) if (pick == k).any() else None
+            for k, name in enumerate(f.choices)
+        }
+    return out
+
+
+def _cohort_sensitivity(
+    model: Model, s: Samples, nominal: Outcomes, out: Outcomes, names: list[str]
+) -> dict[str, Any]:
+    ranked = (out.ranks > 0) & (nominal.ranks > 0)
+    shift = np.abs(out.ranks.astype(np.float64) - nominal.ranks.astype(np.float64))
+    y = np.where(ranked, shift, 0.0).sum(axis=1) / np.maximum(1, ranked.sum(axis=1))
+    problem = {"num_vars": len(names), "names": names, "bounds": [[0.0, 1.0]] * len(names)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        si = sobol_analyze.analyze(
+            problem, y, calc_second_order=False, seed=model.rubric.spec.uncertainty.seed
+        )
+    return {
+        "output": "mean absolute rank shift against the nominal ranks",
+        "mean": _r(float(y.mean())),
+        "indices": {
+            n: {
+                "S1": _r(si["S1"][j]),
+                "S1_conf": _r(si["S1_conf"][j]),
+                "ST": _r(si["ST"][j]),
+                "ST_conf": _r(si["ST_conf"][j]),
+            }
+            for j, n in enumerate(names)
+        },
+    }
+
+
+def _remove_one(
+    model: Model,
+    nominal: Outcomes,
+    elements: list[tuple[str, str]],
+    removed: Outcomes,
+    labels: list[str],
+) -> list[dict[str, Any]]:
+    ids = model.cohort.unit_ids
+    rows = []
+    for e, (t, code) in enumerate(elements):
+        k = model.order.index(t)
+        mine = (model.basis == k) & (nominal.ranks[0] > 0) & (removed.ranks[e] > 0)
+        shift = np.abs(removed.ranks[e].astype(int) - nominal.ranks[0].astype(int))[mine]
+        changed = np.flatnonzero(removed.labels[e] != nominal.labels[0])
+        rows.append(
+            {
+                "type": t,
+                "code": code,
+                "mean_abs_rank_shift": _r(shift.mean()) if shift.size else None,
+                "max_abs_rank_shift": int(shift.max()) if shift.size else None,
+                "decisions_changed": {ids[u]: labels[int(removed.labels[e, u])] for u in changed},
+            }
+        )
+    return rows
