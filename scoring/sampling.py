@@ -8,6 +8,7 @@ joint distribution) and the Sobol' sensitivity analysis (rows come in Saltelli's
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -95,11 +96,7 @@ def draw(rubric: Rubric, kernels: dict[str, TypeKernel], samples: int | None = N
         unit = np.zeros((1, 0))
         return Samples((), 1, unit, {t: k.weights[None, :].copy() for t, k in kernels.items()}, {})
     base = max(2, budget // (len(fs) + 2))
-    problem = {"num_vars": len(fs), "names": [f.name for f in fs], "bounds": [[0.0, 1.0]] * len(fs)}
-    with warnings.catch_warnings():
-        # SALib asks for a power-of-two base size; the budget decides it here instead.
-        warnings.simplefilter("ignore", UserWarning)
-        unit = sobol_sample.sample(problem, base, calc_second_order=False, seed=spec.seed)
+    unit = saltelli_design(len(fs), base, spec.seed)
     weights = {t: _weights(rubric, t, k, fs, unit) for t, k in kernels.items()}
     choice = {
         f.kind: np.minimum((unit[:, j] * len(f.choices)).astype(np.intp), len(f.choices) - 1)
@@ -107,6 +104,22 @@ def draw(rubric: Rubric, kernels: dict[str, TypeKernel], samples: int | None = N
         if f.choices
     }
     return Samples(tuple(fs), base, unit, weights, choice)
+
+
+@functools.lru_cache(maxsize=8)
+def saltelli_design(d: int, base: int, seed: int) -> FloatArray:
+    """SALib's Saltelli design in [0, 1]^d, ``base * (d + 2)`` rows (read-only).
+
+    It depends only on its arguments, and SALib builds it with Python loops over
+    ``base * d * d`` entries, so it is built once per process and shared.
+    """
+    problem = {"num_vars": d, "names": [f"x{j}" for j in range(d)], "bounds": [[0.0, 1.0]] * d}
+    with warnings.catch_warnings():
+        # SALib asks for a power-of-two base size; the sample budget decides it here.
+        warnings.simplefilter("ignore", UserWarning)
+        unit = sobol_sample.sample(problem, base, calc_second_order=False, seed=seed)
+    unit.setflags(write=False)
+    return np.asarray(unit, dtype=np.float64)
 
 
 def _weights(

@@ -65,6 +65,7 @@ def _score_year(session: Session, batch_id: int, year: int) -> Batch:
         rubric_source_sha=version.sha256,
         status="staged",
         batch_id=batch_id,
+        robustness="full",
     )
     problems: dict[str, Any] = {
         **batches_service.unscoreable_units(session, run),

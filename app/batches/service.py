@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel
@@ -24,6 +24,7 @@ from app.audit import service as audit_service
 from app.auth.service import Principal
 from app.batches.diff import Outcome, UnitChange, compare, gates_of, summarise
 from app.batches.models import Batch, BatchPublic, BatchStatus
+from app.batches.stability import stability_changes, summarise_stability
 from app.batches.workbook import diff_workbook
 from app.core.errors import Conflict, Location, NotFound, ProblemError
 from app.core.listing import Rows, Window, fetch_page
@@ -45,6 +46,7 @@ class BatchDiff:
     batch: Batch
     summary: dict[str, Any]
     changes: list[UnitChange]
+    stability: list[dict[str, Any]] = field(default_factory=list)
 
 
 def runner_identity() -> dict[str, Any]:
@@ -323,7 +325,9 @@ def diff(session: Session, batch_id: int) -> BatchDiff:
     changes = compare(_outcomes(session, base), _outcomes(session, new))
     summary = summarise(changes)
     summary["unit_problems"] = len(batch.unit_problems or {})
-    return BatchDiff(batch, summary, changes)
+    stability = stability_changes(session, base, new)
+    summary["stability"] = summarise_stability(stability)
+    return BatchDiff(batch, summary, changes, stability)
 
 
 def fail(session: Session, batch: Batch, error: str) -> Batch:
@@ -400,6 +404,7 @@ def diff_json(session: Session, batch_id: int) -> dict[str, Any]:
         "batch": view(session, result.batch).model_dump(mode="json"),
         "summary": result.summary,
         "changes": [c.as_dict() for c in result.changes],
+        "stability": result.stability,
     }
 
 

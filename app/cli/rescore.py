@@ -116,6 +116,13 @@ def _print_summary(view: batches_service.BatchView) -> None:
             typer.echo(f"  {transition}: {count}")
         for gate, count in (diff.get("gates_newly_failed") or {}).items():
             typer.echo(f"  gate newly failed / 新未达门槛 {gate}: {count}")
+        stability = diff.get("stability") or {}
+        if stability.get("compared"):
+            typer.echo(
+                f"stability / 稳健性: {stability['fragile_after']} fragile after; became "
+                f"fragile {stability['became_fragile'] or '-'}; no longer fragile "
+                f"{stability['no_longer_fragile'] or '-'}"
+            )
     for unit, why in sorted(view.unit_problems.items()):
         missing = ", ".join(why.get("missing") or []) if isinstance(why, dict) else ""
         typer.echo(f"  not scored / 无法评分 {unit}: {missing or why}")

@@ -76,6 +76,10 @@ class EvaluationBase(SQLModel):
     borderline: bool = False
     rubric_sha256: str = Field(max_length=64)
     input_sha256: str = Field(max_length=64)
+    # Robustness of the decision (scoring.robustness): P(nominal decision) under the rubric's
+    # [uncertainty], and whether that is below its fragile threshold; None until computed.
+    stability: float | None = None
+    fragile: bool | None = Field(default=None, index=True)
 
 
 class Evaluation(EvaluationBase, table=True):
@@ -87,6 +91,7 @@ class Evaluation(EvaluationBase, table=True):
     submission_id: int | None = Field(default=None, foreign_key="submissions.id")
     result_sha256: str = Field(max_length=64)
     result: dict[str, Any] = json_field()  # the full breakdown from the scoring library
+    robustness: dict[str, Any] | None = json_field(nullable=True)  # this unit's summary
 
 
 class EvaluationPublic(EvaluationBase, ProvinceNames):

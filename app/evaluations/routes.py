@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from app.auth.deps import AdminUser, AnyUser
 from app.core.listing import Decision, Page, PagerDep, ProvinceFilter, TypeFilter
@@ -53,6 +53,14 @@ class EvaluationDetail(EvaluationRow):
     current: bool
     superseded_by: int | None
     current_url: str
+    robustness: dict[str, Any] | None = Field(
+        default=None,
+        description="How sure the decision is: probability of each decision, stability, "
+        "score and rank intervals, Sobol' drivers (null until computed)",
+    )
+    robustness_status: str | None = Field(
+        default=None, description="done, pending (computed outside requests) or null"
+    )
 
 
 ProvincePath = Annotated[
@@ -78,6 +86,13 @@ def list_evaluations(
     proposed: Annotated[
         Decision | None, Query(description="The engine's proposal / 系统建议")
     ] = None,
+    fragile: Annotated[
+        bool | None,
+        Query(
+            description="true: decisions whose stability is below the rubric's threshold; "
+            "false: robust ones (not yet computed: neither)"
+        ),
+    ] = None,
     sort: Annotated[
         PlainText,
         Query(
@@ -96,6 +111,7 @@ def list_evaluations(
         unit_type=type,
         decision=decision,
         proposed=proposed,
+        fragile=fragile,
         sort=sort,
         window=pager.window,
     )

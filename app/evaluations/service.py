@@ -25,6 +25,7 @@ from app.core.listing import Rows, Window, fetch_page, province_code
 from app.core.params import PlainText
 from app.core.settings import Settings
 from app.evaluations import identity, years
+from app.evaluations import robustness as robustness_service
 from app.evaluations.cohort import CohortInput, build_input, current_submissions
 from app.evaluations.grades import annotate as annotate_grades
 from app.evaluations.models import CohortRun, Evaluation, RunInput, RunStatus, YearRubricPublic
@@ -95,6 +96,7 @@ def score_year(
     batch_id: int | None = None,
     actor: Principal | None = None,
     on_units: UnitsObserver | None = None,
+    robustness: str = "inline",
 ) -> CohortRun:
     """Score the year's current submissions under ``rubric`` and store the run.
 
@@ -104,7 +106,8 @@ def score_year(
     stored with the run (:class:`RunInput`). ``status="current"`` promotes the run at once
     (see :func:`promote_run`). A year's own results are scored by :func:`rescore_year`,
     under the year's assigned rubric; an explicit ``rubric`` here is for staged candidates
-    (batches).
+    (batches). ``robustness`` says how the run's robustness summary is computed (see
+    :mod:`app.evaluations.robustness`).
     """
     data = build_input(session, rubric, year)
     result = score_cohort(rubric, data.cohort) if data.cohort is not None else None
@@ -129,6 +132,8 @@ def score_year(
     session.add(RunInput(run_id=run.id, inputs=_inputs_of(data)))
     if result is not None:
         _add_evaluations(session, run, result, doc, data.submissions)
+        if data.cohort is not None:
+            robustness_service.for_new_run(session, run, rubric, data.cohort, robustness)
     if on_units is not None:
         on_units(run, doc.get("units", []))
     audit_service.record(
@@ -379,6 +384,7 @@ def list_evaluations(
     unit_type: str | None = None,
     decision: str | None = None,
     proposed: str | None = None,
+    fragile: bool | None = None,
     sort: str = "year,unit_type,rank,province_code",
     window: Window | None = None,
 ) -> Rows[Evaluation]:
@@ -411,6 +417,9 @@ def list_evaluations(
         ).where(func.coalesce(in_force.c.final_decision, Evaluation.decision) == decision)
     if proposed is not None:
         query = query.where(Evaluation.decision == proposed)
+    if fragile is not None:
+        # Not yet computed (NULL) is neither fragile nor robust.
+        query = query.where(col(Evaluation.fragile).is_(fragile))
     return fetch_page(session, query.order_by(*order), window)
 
 
@@ -484,12 +493,19 @@ def current_evaluation_detail(
     return _detail(session, identity.get_current(session, principal, year, code))
 
 
+def _robustness_status(session: Session, row: Evaluation) -> str | None:
+    """``done`` or ``pending`` (see app.evaluations.robustness); None for older runs."""
+    run = session.get(CohortRun, row.run_id)
+    return ((run.summary if run else {}).get("robustness") or {}).get("status")
+
+
 def _detail(session: Session, row: Evaluation) -> dict[str, Any]:
     assert row.id is not None
     return {
         **row.model_dump(),
         **identity.history_fields(session, row),
         "review": review_states(session, [row]).get(row.id),
+        "robustness_status": _robustness_status(session, row),
     }
 
 
