@@ -4,6 +4,16 @@ from app.audit.models import AuditEvent
 from app.auth.models import ApiToken
 from app.batches.models import Batch
 from app.evaluations.models import CohortRun, Evaluation, RunInput, YearRubric
+from app.evidence.models import EvidenceFile
+from app.notices.models import Appeal, Notice
+from app.panels.models import (
+    PanelDecision,
+    PanelDissent,
+    PanelGrade,
+    PanelMember,
+    PanelSettlement,
+    ReviewRound,
+)
 from app.reviews.models import Review
 from app.rubrics.models import RubricVersion
 from app.submissions.models import Submission
@@ -11,11 +21,20 @@ from app.web.models import WebSession
 
 __all__ = [
     "ApiToken",
+    "Appeal",
     "AuditEvent",
     "Batch",
     "CohortRun",
     "Evaluation",
+    "EvidenceFile",
+    "Notice",
+    "PanelDecision",
+    "PanelDissent",
+    "PanelGrade",
+    "PanelMember",
+    "PanelSettlement",
     "Review",
+    "ReviewRound",
     "RubricVersion",
     "RunInput",
     "Submission",

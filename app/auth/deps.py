@@ -1,7 +1,8 @@
 """Who is asking: Bearer token → :class:`Principal`, role checks, and the audit of denials.
 
 Routes declare ``CurrentUser`` (any valid token), ``EvaluatorUser`` (evaluator or admin),
-``AdminUser``, ``SubmitterUser`` (province or admin), or ``require(...)`` for another set.
+``AdminUser``, ``SubmitterUser`` (province or admin), ``ProvinceUser`` (province only), or
+``require(...)`` for another set.
 
 Every denied request — 401, 403, and the 404 a province gets for another province's object
 (:class:`Hidden`) — is written to the audit log. A denied request's own work is rolled back,
@@ -96,8 +97,8 @@ def get_current_user(
         )
         raise
     except ProblemError as exc:
-        if exc.status == 403:
-            record_denial(session, request, principal, status=403, code=exc.code)
+        if exc.status == 403 or exc.audited:
+            record_denial(session, request, principal, status=exc.status, code=exc.code)
         raise
 
 
@@ -136,3 +137,4 @@ AnyUser = CurrentUser
 EvaluatorUser = Annotated[Principal, Depends(require(Role.evaluator, Role.admin))]
 AdminUser = Annotated[Principal, Depends(require(Role.admin))]
 SubmitterUser = Annotated[Principal, Depends(require(Role.province, Role.admin))]
+ProvinceUser = Annotated[Principal, Depends(require(Role.province))]

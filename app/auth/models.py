@@ -20,6 +20,8 @@ class ApiTokenBase(SQLModel):
     role: str = Field(max_length=16)  # a Role value; plain text keeps migrations portable
     province_code: str | None = Field(default=None, max_length=8, index=True)
     label: str = Field(default="", max_length=200)
+    #: the province an evaluator belongs to (conflict of interest: never on its panel)
+    affiliation: str | None = Field(default=None, max_length=8)
 
 
 class ApiToken(ApiTokenBase, table=True):

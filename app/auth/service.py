@@ -126,8 +126,13 @@ def create_token(
     role: Role | str,
     province_code: str | None = None,
     label: str = "",
+    affiliation: str | None = None,
 ) -> tuple[ApiToken, str]:
-    """Create a token; returns the stored row and the plaintext, which is never stored."""
+    """Create a token; returns the stored row and the plaintext, which is never stored.
+
+    ``affiliation`` is the province an evaluator belongs to: it never sits on that
+    province's panel (conflict of interest).
+    """
     try:
         role = Role(role)
     except ValueError:
@@ -148,11 +153,18 @@ def create_token(
             f"Only province tokens belong to a province; drop the province for role {role}.",
             f"只有省级令牌归属省份；角色 {role} 不应指定省份。",
         )
+    if affiliation and role != Role.evaluator:
+        raise _invalid(
+            "affiliation",
+            "Only evaluator tokens carry an affiliation (the province they belong to).",
+            "只有评审人员令牌可填写所属单位省份（affiliation）。",
+        )
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         role=role.value,
         province_code=province_code,
         label=label,
+        affiliation=affiliation,
         token_hash=hash_token(settings, plaintext),
     )
     session.add(token)

@@ -30,6 +30,12 @@ def create(
         typer.Option(help="Province code or name, for --role province / 省份代码或名称"),
     ] = None,
     label: Annotated[str, typer.Option(help="Who holds it / 持有人说明")] = "",
+    affiliation: Annotated[
+        str | None,
+        typer.Option(
+            help="An evaluator's own province: never on its panel / 评审人员所属省份（回避）"
+        ),
+    ] = None,
 ) -> None:
     """Create a token and print it once; only its keyed hash is stored / 创建令牌（仅显示一次）."""
     province_code = None
@@ -38,12 +44,23 @@ def create(
             province_code = resolve_province(province).code
         except UnknownProvinceError as exc:
             raise _fail(str(exc)) from None
+    affiliation_code = None
+    if affiliation:
+        try:
+            affiliation_code = resolve_province(affiliation).code
+        except UnknownProvinceError as exc:
+            raise _fail(str(exc)) from None
     settings = get_settings()
     engine = make_engine(settings)
     try:
         with unit_of_work(engine) as session:
             token, plaintext = auth_service.create_token(
-                session, settings, role=role, province_code=province_code, label=label
+                session,
+                settings,
+                role=role,
+                province_code=province_code,
+                label=label,
+                affiliation=affiliation_code,
             )
             audit_service.record(
                 session,
@@ -51,7 +68,11 @@ def create(
                 "token.create",
                 "api_token",
                 token.id,
-                detail={"role": token.role, "province_code": token.province_code},
+                detail={
+                    "role": token.role,
+                    "province_code": token.province_code,
+                    "affiliation": token.affiliation,
+                },
                 system_actor="cli",
             )
             token_id = token.id

@@ -99,6 +99,8 @@ class ProblemError(Exception):
     extra: dict[str, Any] = dataclass_field(default_factory=dict)
     #: response headers the web layer adds (e.g. ``Link`` to the current version)
     headers: dict[str, str] = dataclass_field(default_factory=dict)
+    #: a refusal the audit log must keep although the request's work is rolled back
+    audited: bool = dataclass_field(default=False, repr=False)
 
     def __post_init__(self) -> None:
         super().__init__(f"{self.code}: {self.detail_en}")

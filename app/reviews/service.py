@@ -32,6 +32,7 @@ from app.evaluations import service as evaluations_service
 from app.evaluations.cohort import record_of
 from app.evaluations.grades import effective_statuses, latest_grades
 from app.evaluations.models import Evaluation
+from app.panels.models import PanelMember, ReviewRound
 from app.reviews.models import Review
 from app.rubrics import service as rubrics_service
 from app.submissions.models import Submission
@@ -300,6 +301,32 @@ def _proposal_changed(
     )
 
 
+def _panel_decides(evaluation: Evaluation) -> ProblemError:
+    return ProblemError(
+        code="panel_decides",
+        title="Conflict",
+        status=409,
+        detail_en=f"{evaluation.province_code} {evaluation.year} is reviewed by an expert panel: "
+        "its chair confirms or overrides (POST /review-rounds/{id}/provinces/{province}/"
+        "decision). Members grade through the panel.",
+        detail_zh=f"{evaluation.province_code} {evaluation.year} 年度由专家评审组评审：由组长确认"
+        "或改判，成员通过评审组提交评定。",
+        audited=True,
+    )
+
+
+def has_panel(session: Session, province_code: str, year: int) -> bool:
+    """Whether a review round gives this province and year a panel."""
+    return (
+        session.exec(
+            select(PanelMember.id)
+            .join(ReviewRound, col(ReviewRound.id) == col(PanelMember.round_id))
+            .where(ReviewRound.year == year, PanelMember.province_code == province_code)
+        ).first()
+        is not None
+    )
+
+
 def create(
     session: Session,
     principal: Principal,
@@ -307,14 +334,20 @@ def create(
     body: ReviewCreate,
     *,
     settings: Settings,
+    panel: bool = False,
 ) -> ReviewOutcome:
     """Record a review of an evaluation of its year's current run, applying its grades first.
+
+    Where a review round gives the province and year a panel, only the panel's chair decides
+    (``panel=True`` from ``app.panels``); a plain review is refused.
 
     When the grades change a status, the year is re-scored and promoted before the decision
     is recorded against the unit's new evaluation; a confirmation whose proposal that changed
     comes back with ``refused`` set, the grades kept (the caller commits and reports it).
     """
     evaluation = evaluations_service.get_evaluation(session, principal, evaluation_id)
+    if not panel and has_panel(session, evaluation.province_code, evaluation.year):
+        raise _panel_decides(evaluation)
     rubric = _rubric_of(session, evaluation)
     final = _check(rubric, body)
     if body.grades:

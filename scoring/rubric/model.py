@@ -15,6 +15,7 @@ from scoring.rubric.schema import (
     InputField,
     Node,
     RatioDerived,
+    ReviewPolicy,
     Round,
     RubricSpec,
     Task,
@@ -101,6 +102,11 @@ class Rubric:
     @property
     def flags(self) -> list[Flag]:
         return list(self.spec.flags)
+
+    @property
+    def review(self) -> ReviewPolicy:
+        """The panel review policy: the ``[review]`` table, else its defaults."""
+        return self.spec.review or ReviewPolicy()
 
     @property
     def tasks(self) -> list[Task]:

@@ -398,6 +398,26 @@ class Round(Named):
     source: str = ""
 
 
+class ReviewPolicy(Strict):
+    """How an expert panel reviews a year (the ``[review]`` table; every key optional).
+
+    Grades are compared on the task points scale (``[task_points]``); a task whose members'
+    points spread by more than ``dispute_spread`` is disputed and settled by the chair.
+    """
+
+    panel_size: int = Field(default=3, ge=1, le=15)
+    aggregation: Literal["median", "mean", "trimmed_mean"] = "median"
+    #: share cut from each end for ``trimmed_mean`` (scipy.stats.trim_mean)
+    trim_proportion: float = Field(default=0.2, ge=0, lt=0.5)
+    dispute_spread: float = Field(default=50.0, ge=0, le=100)
+    #: the self-evaluation report (自评估报告) must be attached before the deadline
+    self_report_required: bool = False
+    #: an upload after the round's deadline: refused, or accepted and flagged late
+    late_policy: Literal["refuse", "flag"] = "refuse"
+    #: days after a public notice within which a province may appeal (复核)
+    appeal_window_days: int = Field(default=15, ge=0, le=365)
+
+
 class RubricSpec(Named):
     """The whole rubric file."""
 
@@ -420,3 +440,5 @@ class RubricSpec(Named):
     rounds: list[Round] = Field(default_factory=list)
     uncertainty: Uncertainty = Field(default_factory=Uncertainty)
     types: dict[PilotType, TypeSpec] = Field(min_length=1)
+    #: expert-panel review; None (no ``[review]`` table) means the ReviewPolicy defaults
+    review: ReviewPolicy | None = None

@@ -1,0 +1,138 @@
+"""HTTP routes of public notices (公示) and appeals (复核)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, ConfigDict
+
+from app.auth.deps import AdminUser, AnyUser, EvaluatorUser, ProvinceUser
+from app.core.downloads import attachment
+from app.core.errors import PROBLEM_JSON
+from app.core.params import IdPath, Year, YearQuery
+from app.deps import SessionDep, SettingsDep
+from app.evidence import service as evidence_service
+from app.evidence.service import EvidencePublic
+from app.notices import appeals as appeals_service
+from app.notices import service as notices_service
+from app.notices.appeals import AppealCreate, AppealDecision
+from app.notices.models import AppealPublic, NoticePublic
+from app.submissions.upload import OPENAPI_BODY, receive_workbook
+
+router = APIRouter(tags=["notices and appeals"])
+PROBLEM: dict[str, Any] = {"content": {PROBLEM_JSON: {}}}
+
+
+class NoticeCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    year: Year
+
+
+class NoticeDetail(NoticePublic):
+    decisions: list[dict[str, Any]]
+
+
+def _detail(notice: Any) -> NoticeDetail:
+    return NoticeDetail.model_validate(
+        {
+            **NoticePublic.model_validate(notice, from_attributes=True).model_dump(),
+            "decisions": notices_service.decisions_of(notice),
+        }
+    )
+
+
+@router.post(
+    "/notices",
+    status_code=201,
+    response_model=NoticeDetail,
+    responses={
+        409: {"description": "Unconfirmed panel decisions, or nothing to publish", **PROBLEM}
+    },
+)
+def publish_notice(session: SessionDep, principal: AdminUser, body: NoticeCreate) -> NoticeDetail:
+    """Publish the year's confirmed decisions (公示); the published list never changes."""
+    return _detail(notices_service.publish(session, principal, body.year))
+
+
+@router.get("/notices", response_model=list[NoticePublic])
+def list_notices(session: SessionDep, principal: AnyUser, year: YearQuery = None) -> Any:
+    """Published notices, oldest first (the highest ``seq`` of a year is the one in force)."""
+    return notices_service.list_notices(session, year)
+
+
+@router.get("/notices/{notice_id}.json", response_class=Response)
+def download_notice(session: SessionDep, principal: AnyUser, notice_id: IdPath) -> Response:
+    """The notice exactly as published; its sha256 is the ETag."""
+    notice = notices_service.get(session, notice_id)
+    return attachment(
+        notice.content, f"notice-{notice.year}-{notice.seq}.json", "application/json", notice.sha256
+    )
+
+
+@router.get("/notices/{notice_id}", response_model=NoticeDetail)
+def get_notice(session: SessionDep, principal: AnyUser, notice_id: IdPath) -> NoticeDetail:
+    """A notice and its decisions: what provinces see as final."""
+    return _detail(notices_service.get(session, notice_id))
+
+
+@router.post(
+    "/appeals",
+    status_code=201,
+    response_model=AppealPublic,
+    responses={
+        409: {"description": "Window closed, superseded notice, or an open appeal", **PROBLEM}
+    },
+)
+def file_appeal(session: SessionDep, principal: ProvinceUser, body: AppealCreate) -> Any:
+    """A province appeals its published decision (复核), with a reason."""
+    return appeals_service.file(session, principal, body)
+
+
+@router.get("/appeals", response_model=list[AppealPublic])
+def list_appeals(session: SessionDep, principal: AnyUser, year: YearQuery = None) -> Any:
+    """Appeals (a province sees its own)."""
+    return appeals_service.list_appeals(session, principal, year)
+
+
+@router.get("/appeals/{appeal_id}", response_model=AppealPublic)
+def get_appeal(session: SessionDep, principal: AnyUser, appeal_id: IdPath) -> Any:
+    """One appeal and its outcome."""
+    return appeals_service.get(session, principal, appeal_id)
+
+
+@router.post(
+    "/appeals/{appeal_id}/evidence",
+    status_code=201,
+    response_model=EvidencePublic,
+    openapi_extra=OPENAPI_BODY,
+)
+async def appeal_evidence(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: ProvinceUser,
+    appeal_id: IdPath,
+) -> Any:
+    """Attach an evidence file to the province's own appeal."""
+    appeal = appeals_service.get(session, principal, appeal_id)
+    received = await receive_workbook(request, settings.max_upload_bytes)
+    return evidence_service.attach_to_appeal(
+        session,
+        settings,
+        principal,
+        appeal_id=appeal_id,
+        province_code=appeal.province_code,
+        year=appeal.year,
+        data=received.data,
+        filename=received.filename,
+    )
+
+
+@router.post("/appeals/{appeal_id}/decision", response_model=AppealPublic)
+def decide_appeal(
+    session: SessionDep, principal: EvaluatorUser, appeal_id: IdPath, body: AppealDecision
+) -> Any:
+    """The re-review panel chair records the outcome: upheld, or changed with a reason."""
+    return appeals_service.decide(session, principal, appeal_id, body)

@@ -1,0 +1,172 @@
+"""HTTP routes of review rounds and their panels."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from app.auth.deps import AdminUser, AnyUser, EvaluatorUser
+from app.core.errors import PROBLEM_JSON
+from app.core.params import IdPath, YearQuery
+from app.deps import SessionDep
+from app.panels import grading as panel_grading
+from app.panels import progress
+from app.panels import service as panels_service
+from app.panels.grading import ChairDecision, DissentCreate, MemberGrades, Settlement
+from app.panels.service import PanelAssign, RoundCreate
+
+router = APIRouter(tags=["review rounds"])
+PROBLEM: dict[str, Any] = {"content": {PROBLEM_JSON: {}}}
+ProvincePath = Path(max_length=40, description="Province code or name / 省份代码或名称")
+
+
+class RoundSummary(BaseModel):
+    id: int
+    year: int
+    rubric: str
+    opens_at: datetime
+    deadline: datetime
+    policy: dict[str, Any]
+
+
+class MemberPublic(BaseModel):
+    id: int
+    province_code: str
+    appeal_id: int
+    evaluator_id: int
+    chair: bool
+
+
+class Recorded(BaseModel):
+    id: int
+    kind: str
+
+
+@router.post("/review-rounds", status_code=201, response_model=RoundSummary)
+def create_round(session: SessionDep, principal: AdminUser, body: RoundCreate) -> Any:
+    """Open a review round for a year under a rubric, with its submission window."""
+    return progress.round_summary(panels_service.create(session, principal, body))
+
+
+@router.get("/review-rounds", response_model=list[RoundSummary])
+def list_rounds(session: SessionDep, principal: AnyUser, year: YearQuery = None) -> Any:
+    """Review rounds with their submission windows (provinces see their deadline here)."""
+    return [progress.round_summary(r) for r in panels_service.list_rounds(session, year)]
+
+
+@router.get("/review-rounds/{round_id}")
+def get_round(session: SessionDep, principal: AnyUser, round_id: IdPath) -> dict[str, Any]:
+    """Progress per province: who has graded, what is disputed, what is confirmed."""
+    return progress.round_view(session, principal, round_id)
+
+
+@router.post(
+    "/review-rounds/{round_id}/panels",
+    status_code=201,
+    response_model=list[MemberPublic],
+    responses={409: {"description": "Conflict of interest or panel exists", **PROBLEM}},
+)
+def assign_panel(
+    session: SessionDep, principal: AdminUser, round_id: IdPath, body: PanelAssign
+) -> Any:
+    """Assign a province's panel (conflict-of-interest exclusion is enforced and audited)."""
+    return [
+        MemberPublic.model_validate(m, from_attributes=True)
+        for m in panels_service.assign(session, principal, round_id, body)
+    ]
+
+
+@router.get("/review-rounds/{round_id}/provinces/{province}")
+def province_panel(
+    session: SessionDep,
+    principal: EvaluatorUser,
+    round_id: IdPath,
+    province: str = ProvincePath,
+) -> dict[str, Any]:
+    """A province's panel: tasks with evidence and flags, members' grades once visible."""
+    return progress.province_view(session, principal, round_id, province)
+
+
+@router.post(
+    "/review-rounds/{round_id}/provinces/{province}/grades",
+    status_code=201,
+    response_model=Recorded,
+)
+def submit_grades(
+    session: SessionDep,
+    principal: EvaluatorUser,
+    body: MemberGrades,
+    round_id: IdPath,
+    province: str = ProvincePath,
+) -> Recorded:
+    """A member's independent grades of every task of the province (once)."""
+    row = panel_grading.submit(session, principal, round_id, province, body)
+    return Recorded(id=row.id or 0, kind="grades")
+
+
+@router.post(
+    "/review-rounds/{round_id}/provinces/{province}/settlements",
+    status_code=201,
+    response_model=Recorded,
+)
+def settle_dispute(
+    session: SessionDep,
+    principal: EvaluatorUser,
+    body: Settlement,
+    round_id: IdPath,
+    province: str = ProvincePath,
+) -> Recorded:
+    """The chair settles a disputed task, with a reason."""
+    row = panel_grading.settle(session, principal, round_id, province, body)
+    return Recorded(id=row.id or 0, kind="settlement")
+
+
+@router.post(
+    "/review-rounds/{round_id}/provinces/{province}/decision",
+    status_code=201,
+    responses={409: {"description": "Incomplete panel, open disputes, or a changed proposal"}},
+)
+def chair_decision(
+    request: Request,
+    session: SessionDep,
+    principal: EvaluatorUser,
+    body: ChairDecision,
+    round_id: IdPath,
+    province: str = ProvincePath,
+) -> Any:
+    """The chair confirms or overrides, with the panel's aggregated grades as one review."""
+    outcome = panel_grading.decide(session, principal, round_id, province, body)
+    if outcome.refused is not None:
+        problem = outcome.refused.to_problem(instance=request.url.path)
+        return JSONResponse(problem, status_code=problem["status"], media_type=PROBLEM_JSON)
+    review = outcome.review
+    return {
+        "review_id": review.id,
+        "evaluation_id": review.evaluation_id,
+        "action": review.action,
+        "final_decision": review.final_decision,
+        "final_target_type": review.final_target_type,
+        "grades": review.grades,
+        "recomputed": outcome.recomputed,
+    }
+
+
+@router.post(
+    "/review-rounds/{round_id}/provinces/{province}/dissents",
+    status_code=201,
+    response_model=Recorded,
+)
+def record_dissent(
+    session: SessionDep,
+    principal: EvaluatorUser,
+    body: DissentCreate,
+    round_id: IdPath,
+    province: str = ProvincePath,
+) -> Recorded:
+    """A member's dissent, kept on the record."""
+    row = panel_grading.dissent(session, principal, round_id, province, body)
+    return Recorded(id=row.id or 0, kind="dissent")
