@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 from app.auth.deps import AnyUser, SubmitterUser
 from app.core.downloads import attachment
 from app.core.errors import PROBLEM_JSON
+from app.core.listing import LINK_HEADER, Page, PagerDep
 from app.core.params import IdPath, PlainText
 from app.deps import SessionDep, SettingsDep
 from app.evidence import service as evidence_service
@@ -55,10 +56,19 @@ async def upload_evidence(
     )
 
 
-@router.get("/submissions/{submission_id}/evidence", response_model=list[EvidencePublic])
-def list_evidence(session: SessionDep, principal: AnyUser, submission_id: IdPath) -> Any:
+@router.get(
+    "/submissions/{submission_id}/evidence",
+    response_model=Page[EvidencePublic],
+    responses={200: {"headers": LINK_HEADER}},
+)
+def list_evidence(
+    session: SessionDep, principal: AnyUser, pager: PagerDep, submission_id: IdPath
+) -> Any:
     """Every evidence file of the submission's province and year."""
-    return evidence_service.list_for_submission(session, principal, submission_id)
+    rows, total = evidence_service.list_for_submission(
+        session, principal, submission_id, pager.window
+    )
+    return pager.page([EvidencePublic.model_validate(r, from_attributes=True) for r in rows], total)
 
 
 @router.get(

@@ -24,10 +24,12 @@ from pathlib import Path
 from typing import Literal
 
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from app.audit import service as audit_service
 from app.auth.service import Principal, get_visible
 from app.core.errors import Location, ProblemError
+from app.core.listing import Rows, Window, fetch_page
 from app.core.model_types import utcnow
 from app.core.settings import Settings
 from app.evidence.models import EvidenceFile
@@ -288,16 +290,21 @@ def content(settings: Settings, row: EvidenceFile) -> bytes:
 
 
 def list_for_submission(
-    session: Session, principal: Principal, submission_id: int
-) -> Sequence[EvidenceFile]:
+    session: Session, principal: Principal, submission_id: int, window: Window | None = None
+) -> Rows[EvidenceFile]:
+    """Every evidence file of the submission's province and year, oldest first."""
     submission = submissions_service.get(session, principal, submission_id)
-    return for_unit(session, submission.province_code, submission.year)
+    return fetch_page(session, _unit_query(submission.province_code, submission.year), window)
+
+
+def _unit_query(province_code: str, year: int) -> SelectOfScalar[EvidenceFile]:
+    return (
+        select(EvidenceFile)
+        .where(EvidenceFile.province_code == province_code, EvidenceFile.year == year)
+        .order_by(col(EvidenceFile.id))
+    )
 
 
 def for_unit(session: Session, province_code: str, year: int) -> Sequence[EvidenceFile]:
     """Every evidence file of a province's year (submission and appeal files), oldest first."""
-    return session.exec(
-        select(EvidenceFile)
-        .where(EvidenceFile.province_code == province_code, EvidenceFile.year == year)
-        .order_by(col(EvidenceFile.id))
-    ).all()
+    return session.exec(_unit_query(province_code, year)).all()

@@ -10,7 +10,6 @@ programme register, and published in a new notice superseding the old one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -20,6 +19,7 @@ from sqlmodel import Session, col, select
 from app.audit import service as audit_service
 from app.auth.service import Principal, get_visible
 from app.core.errors import Location, ProblemError
+from app.core.listing import Rows, Window, fetch_page
 from app.core.model_types import utcnow
 from app.core.params import PlainText
 from app.notices import register
@@ -241,13 +241,16 @@ def decide(session: Session, principal: Principal, appeal_id: int, body: AppealD
     return appeal
 
 
-def list_appeals(session: Session, principal: Principal, year: int | None) -> Sequence[Appeal]:
+def list_appeals(
+    session: Session, principal: Principal, year: int | None, window: Window | None = None
+) -> Rows[Appeal]:
+    """Appeals, oldest first; a province sees only its own."""
     query = select(Appeal).order_by(col(Appeal.id))
     if year is not None:
         query = query.where(Appeal.year == year)
     if principal.is_province:
         query = query.where(Appeal.province_code == principal.province_code)
-    return session.exec(query).all()
+    return fetch_page(session, query, window)
 
 
 def notice_of(session: Session, appeal: Appeal) -> Notice:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from app.auth.deps import AdminUser, AnyUser, EvaluatorUser, ProvinceUser
 from app.core.downloads import attachment
 from app.core.errors import PROBLEM_JSON
+from app.core.listing import LINK_HEADER, Page, PagerDep
 from app.core.params import IdPath, Year, YearQuery
 from app.deps import SessionDep, SettingsDep
 from app.evidence import service as evidence_service
@@ -22,6 +23,7 @@ from app.submissions.upload import OPENAPI_BODY, receive_workbook
 
 router = APIRouter(tags=["notices and appeals"])
 PROBLEM: dict[str, Any] = {"content": {PROBLEM_JSON: {}}}
+LISTED: dict[int | str, dict[str, Any]] = {200: {"headers": LINK_HEADER}}
 
 
 class NoticeCreate(BaseModel):
@@ -56,10 +58,13 @@ def publish_notice(session: SessionDep, principal: AdminUser, body: NoticeCreate
     return _detail(notices_service.publish(session, principal, body.year))
 
 
-@router.get("/notices", response_model=list[NoticePublic])
-def list_notices(session: SessionDep, principal: AnyUser, year: YearQuery = None) -> Any:
+@router.get("/notices", response_model=Page[NoticePublic], responses=LISTED)
+def list_notices(
+    session: SessionDep, principal: AnyUser, pager: PagerDep, year: YearQuery = None
+) -> Any:
     """Published notices, oldest first (the highest ``seq`` of a year is the one in force)."""
-    return notices_service.list_notices(session, year)
+    rows, total = notices_service.list_notices(session, year, pager.window)
+    return pager.page([NoticePublic.model_validate(r, from_attributes=True) for r in rows], total)
 
 
 @router.get("/notices/{notice_id}.json", response_class=Response)
@@ -90,10 +95,13 @@ def file_appeal(session: SessionDep, principal: ProvinceUser, body: AppealCreate
     return appeals_service.file(session, principal, body)
 
 
-@router.get("/appeals", response_model=list[AppealPublic])
-def list_appeals(session: SessionDep, principal: AnyUser, year: YearQuery = None) -> Any:
+@router.get("/appeals", response_model=Page[AppealPublic], responses=LISTED)
+def list_appeals(
+    session: SessionDep, principal: AnyUser, pager: PagerDep, year: YearQuery = None
+) -> Any:
     """Appeals (a province sees its own)."""
-    return appeals_service.list_appeals(session, principal, year)
+    rows, total = appeals_service.list_appeals(session, principal, year, pager.window)
+    return pager.page([AppealPublic.model_validate(r, from_attributes=True) for r in rows], total)
 
 
 @router.get("/appeals/{appeal_id}", response_model=AppealPublic)

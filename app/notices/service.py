@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -19,6 +18,7 @@ from sqlmodel import Session, col, select
 from app.audit import service as audit_service
 from app.auth.service import Principal
 from app.core.errors import NotFound, ProblemError
+from app.core.listing import Rows, Window, fetch_page
 from app.core.model_types import utcnow
 from app.evaluations.staleness import latest_reviews
 from app.notices.models import Notice
@@ -146,8 +146,10 @@ def decisions_of(notice: Notice) -> list[dict[str, Any]]:
     return decisions
 
 
-def list_notices(session: Session, year: int | None = None) -> Sequence[Notice]:
+def list_notices(
+    session: Session, year: int | None = None, window: Window | None = None
+) -> Rows[Notice]:
     query = select(Notice).order_by(col(Notice.year), col(Notice.seq))
     if year is not None:
         query = query.where(Notice.year == year)
-    return session.exec(query).all()
+    return fetch_page(session, query, window)

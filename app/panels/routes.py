@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from app.auth.deps import AdminUser, AnyUser, EvaluatorUser
 from app.core.errors import PROBLEM_JSON
+from app.core.listing import LINK_HEADER, Page, PagerDep
 from app.core.params import IdPath, YearQuery
 from app.deps import SessionDep
 from app.panels import grading as panel_grading
@@ -21,6 +22,7 @@ from app.panels.service import PanelAssign, RoundCreate
 
 router = APIRouter(tags=["review rounds"])
 PROBLEM: dict[str, Any] = {"content": {PROBLEM_JSON: {}}}
+LISTED: dict[int | str, dict[str, Any]] = {200: {"headers": LINK_HEADER}}
 ProvincePath = Path(max_length=40, description="Province code or name / 省份代码或名称")
 
 
@@ -41,6 +43,12 @@ class MemberPublic(BaseModel):
     chair: bool
 
 
+class PanelPublic(BaseModel):
+    province_code: str
+    appeal_id: int
+    members: list[MemberPublic]
+
+
 class Recorded(BaseModel):
     id: int
     kind: str
@@ -52,10 +60,13 @@ def create_round(session: SessionDep, principal: AdminUser, body: RoundCreate) -
     return progress.round_summary(panels_service.create(session, principal, body))
 
 
-@router.get("/review-rounds", response_model=list[RoundSummary])
-def list_rounds(session: SessionDep, principal: AnyUser, year: YearQuery = None) -> Any:
+@router.get("/review-rounds", response_model=Page[RoundSummary], responses=LISTED)
+def list_rounds(
+    session: SessionDep, principal: AnyUser, pager: PagerDep, year: YearQuery = None
+) -> Any:
     """Review rounds with their submission windows (provinces see their deadline here)."""
-    return [progress.round_summary(r) for r in panels_service.list_rounds(session, year)]
+    rows, total = panels_service.list_rounds(session, year, pager.window)
+    return pager.page([RoundSummary(**progress.round_summary(r)) for r in rows], total)
 
 
 @router.get("/review-rounds/{round_id}")
@@ -67,17 +78,19 @@ def get_round(session: SessionDep, principal: AnyUser, round_id: IdPath) -> dict
 @router.post(
     "/review-rounds/{round_id}/panels",
     status_code=201,
-    response_model=list[MemberPublic],
+    response_model=PanelPublic,
     responses={409: {"description": "Conflict of interest or panel exists", **PROBLEM}},
 )
 def assign_panel(
     session: SessionDep, principal: AdminUser, round_id: IdPath, body: PanelAssign
 ) -> Any:
     """Assign a province's panel (conflict-of-interest exclusion is enforced and audited)."""
-    return [
-        MemberPublic.model_validate(m, from_attributes=True)
-        for m in panels_service.assign(session, principal, round_id, body)
-    ]
+    rows = panels_service.assign(session, principal, round_id, body)
+    return PanelPublic(
+        province_code=rows[0].province_code,
+        appeal_id=body.appeal_id,
+        members=[MemberPublic.model_validate(m, from_attributes=True) for m in rows],
+    )
 
 
 @router.get("/review-rounds/{round_id}/provinces/{province}")

@@ -20,6 +20,7 @@ from app.audit import service as audit_service
 from app.auth.models import ApiToken, Role
 from app.auth.service import Principal
 from app.core.errors import Location, NotFound, ProblemError
+from app.core.listing import Rows, Window, fetch_page
 from app.core.params import MAX_INT32, PlainText, Year
 from app.masterdata import UnknownProvinceError, resolve_province
 from app.notices.models import Appeal
@@ -145,11 +146,13 @@ def get(session: Session, round_id: int) -> ReviewRound:
     return review_round
 
 
-def list_rounds(session: Session, year: int | None = None) -> Sequence[ReviewRound]:
+def list_rounds(
+    session: Session, year: int | None = None, window: Window | None = None
+) -> Rows[ReviewRound]:
     query = select(ReviewRound).order_by(col(ReviewRound.year), col(ReviewRound.id))
     if year is not None:
         query = query.where(ReviewRound.year == year)
-    return session.exec(query).all()
+    return fetch_page(session, query, window)
 
 
 def round_of_year(session: Session, year: int) -> ReviewRound | None:

@@ -77,7 +77,85 @@ def world(db_factory):
             "a_eval": current[0]["id"],
             "key": invalid["annotated_workbook"].rsplit("/checks/", 1)[1].split("/")[0],
         }
+        ids.update(_review_world(client, engine, settings, tokens, ids))
         yield World(client, engine, tokens, ids, files)
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\n%%EOF\n"
+
+
+def _review_world(client, engine, settings, tokens, ids) -> dict[str, Any]:
+    """Rounds, panels, a notice, an appeal and an evidence file for the review rows.
+
+    2020 round: Zhejiang's panel is the matrix evaluator (chair) and two others, who have
+    graded; Jiangsu is confirmed by a plain review and published (notice 1), then appeals,
+    with a re-review panel chaired by the matrix evaluator. A 2019 round takes a new panel.
+    """
+    with unit_of_work(engine) as session:
+        extra = [
+            auth_service.create_token(session, settings, role="evaluator", label=f"x{i}")
+            for i in range(4)
+        ]
+    x = [(t.id, plaintext) for t, plaintext in extra]
+    admin = bearer(tokens["admin"])
+    me = client.get("/api/v1/me", headers=bearer(tokens["evaluator"])).json()["token_id"]
+    rubric = next(
+        r for r in client.get("/api/v1/rubrics", headers=admin).json()["items"] if r["is_current"]
+    )
+    ref = f"{rubric['rubric_id']}@{rubric['version']}"
+    rounds = {}
+    for year in (2020, 2019):
+        body = {"year": year, "rubric": ref, "opens_at": "2020-01-01T00:00:00Z"}
+        body["deadline"] = "2099-12-31T00:00:00Z"
+        made = client.post("/api/v1/review-rounds", headers=admin, json=body)
+        assert made.status_code == 201, made.text
+        rounds[year] = made.json()["id"]
+    r = client.post(
+        f"/api/v1/evaluations/{ids['a_eval']}/review", headers=admin, json={"action": "confirm"}
+    )
+    assert r.status_code == 201, r.text
+    notice = client.post("/api/v1/notices", headers=admin, json={"year": 2020}).json()
+    panel = {"province": "330000", "evaluators": [me, x[0][0], x[1][0]], "chair": me}
+    r = client.post(f"/api/v1/review-rounds/{rounds[2020]}/panels", headers=admin, json=panel)
+    assert r.status_code == 201, r.text
+    view = client.get(
+        f"/api/v1/review-rounds/{rounds[2020]}/provinces/330000", headers=bearer(x[0][1])
+    ).json()
+    grades = {t["task"]: "done" for t in view["tasks"]}
+    for _, token in x[:2]:
+        r = client.post(
+            f"/api/v1/review-rounds/{rounds[2020]}/provinces/330000/grades",
+            headers=bearer(token),
+            json={"grades": grades},
+        )
+        assert r.status_code == 201, r.text
+    appeal = client.post(
+        "/api/v1/appeals",
+        headers=bearer(tokens["province_a"]),
+        json={"notice_id": notice["id"], "reason": "复核"},
+    ).json()
+    panel = {"province": "320000", "evaluators": [me, x[2][0], x[3][0]], "chair": me}
+    r = client.post(
+        f"/api/v1/review-rounds/{rounds[2020]}/panels",
+        headers=admin,
+        json={**panel, "appeal_id": appeal["id"]},
+    )
+    assert r.status_code == 201, r.text
+    evidence = client.post(
+        f"/api/v1/submissions/{ids['a_sub']}/evidence?kind=self_report",
+        headers=bearer(tokens["province_a"]),
+        files={"file": ("自评估报告.pdf", PDF, "application/pdf")},
+    )
+    assert evidence.status_code == 201, evidence.text
+    return {
+        "round": rounds[2020],
+        "round2019": rounds[2019],
+        "notice": notice["id"],
+        "appeal_a": appeal["id"],
+        "a_evid": evidence.json()["id"],
+        "grades": grades,
+        "extra": [i for i, _ in x],
+    }
 
 
 def _confirm(_: World) -> dict[str, Any]:
@@ -90,6 +168,87 @@ def _upload(which: str, dry: bool = False):
 
     return build
 
+
+def _json(body: Any):
+    def build(w: World) -> dict[str, Any]:
+        return {"json": body(w) if callable(body) else body}
+
+    return build
+
+
+def _pdf(query: str = ""):
+    def build(_: World) -> dict[str, Any]:
+        return {"files": {"file": ("材料.pdf", PDF, "application/pdf")}}
+
+    return build
+
+
+NEW_ROUND = {
+    "year": 2021,
+    "rubric": "strong-province@2",
+    "opens_at": "2021-01-01T00:00:00Z",
+    "deadline": "2099-12-31T00:00:00Z",
+}
+PANEL_2019 = _json(
+    lambda w: {"province": "360000", "evaluators": w.ids["extra"][:3], "chair": w.ids["extra"][0]}
+)
+REVIEW_ROWS: list[tuple[str, str, Any, tuple[Any, ...]]] = [
+    ("GET", "/review-rounds", None, (401, 200, 200, 200, 200)),
+    ("POST", "/review-rounds", _json(NEW_ROUND), (401, 403, 403, 403, 201)),
+    ("GET", "/review-rounds/{round}", None, (401, 200, 200, 200, 200)),
+    ("POST", "/review-rounds/{round2019}/panels", PANEL_2019, (401, 403, 403, 403, 201)),
+    ("GET", "/review-rounds/{round}/provinces/330000", None, (401, 403, 403, 200, 200)),
+    # the matrix evaluator is Zhejiang's chair; the admin sits on no panel
+    (
+        "POST",
+        "/review-rounds/{round}/provinces/330000/grades",
+        _json(lambda w: {"grades": w.ids["grades"]}),
+        (401, 403, 403, 201, 403),
+    ),
+    (
+        "POST",
+        "/review-rounds/{round}/provinces/330000/settlements",
+        _json({"task": "task_l1", "status": "done", "reason": "r"}),
+        (401, 403, 403, 409, 403),  # 409: nothing is disputed
+    ),
+    (
+        "POST",
+        "/review-rounds/{round}/provinces/330000/dissents",
+        _json({"text": "保留意见"}),
+        (401, 403, 403, 201, 403),
+    ),
+    (
+        "POST",
+        "/review-rounds/{round}/provinces/330000/decision",
+        _json({"action": "confirm"}),
+        (401, 403, 403, 201, 403),
+    ),
+    # Jiangsu has an open appeal; Zhejiang is not in notice 1
+    (
+        "POST",
+        "/appeals",
+        _json(lambda w: {"notice_id": w.ids["notice"], "reason": "复核"}),
+        (401, 409, 409, 403, 403),
+    ),
+    ("POST", "/notices", _json({"year": 2020}), (401, 403, 403, 403, 201)),
+    ("GET", "/notices", None, (401, 200, 200, 200, 200)),
+    ("GET", "/notices/{notice}", None, (401, 200, 200, 200, 200)),
+    ("GET", "/notices/{notice}.json", None, (401, 200, 200, 200, 200)),
+    ("GET", "/notices/987654", None, (401, 404, 404, 404, 404)),
+    ("GET", "/appeals", None, (401, 200, 200, 200, 200)),
+    ("GET", "/appeals/{appeal_a}", None, (401, 200, 404, 200, 200)),
+    ("POST", "/appeals/{appeal_a}/evidence", _pdf(), (401, 201, 404, 403, 403)),
+    (
+        "POST",
+        "/appeals/{appeal_a}/decision",
+        _json({"outcome": "upheld", "reason": "维持"}),
+        (401, 403, 403, 200, 403),
+    ),
+    ("POST", "/submissions/{a_sub}/evidence?kind=self_report", _pdf(), (401, 201, 404, 403, 201)),
+    ("GET", "/submissions/{a_sub}/evidence", None, (401, 200, 404, 200, 200)),
+    ("GET", "/evidence/{a_evid}", None, (401, 200, 404, 200, 200)),
+    ("GET", "/evidence/987654", None, (401, 404, 404, 404, 404)),
+]
 
 # (method, path, request builder, statuses for CALLERS)
 MATRIX: list[tuple[str, str, Any, tuple[Any, ...]]] = [
@@ -120,7 +279,9 @@ MATRIX: list[tuple[str, str, Any, tuple[Any, ...]]] = [
     ("GET", "/years", None, (401, 200, 200, 200, 200)),
     ("GET", "/years/2020/rubric", None, (401, 200, 200, 200, 200)),
     ("PUT", "/years/2020/rubric", None, (401, 403, 403, 403, OK)),
-    ("POST", "/evaluations/{a_eval}/review", _confirm, (401, 403, 403, 201, 201)),
+    # Jiangsu's appeal has a re-review panel (see _review_world): the panel decides, a plain
+    # review is refused (tests/api/test_reviews_api.py covers plain reviews)
+    ("POST", "/evaluations/{a_eval}/review", _confirm, (401, 403, 403, 409, 409)),
     ("GET", "/evaluations/{a_eval}/reviews", None, (401, 200, 404, 200, 200)),
     # rubric and batch endpoints: role checks only
     ("GET", "/rubrics", None, (401, OK, OK, OK, OK)),
@@ -131,6 +292,7 @@ MATRIX: list[tuple[str, str, Any, tuple[Any, ...]]] = [
     ("GET", "/batches/987654", None, (401, 403, 403, OK, OK)),
     ("POST", "/batches/987654/promote", None, (401, 403, 403, 403, OK)),
     ("GET", "/batches/987654/diff", None, (401, 403, 403, OK, OK)),
+    *REVIEW_ROWS,
 ]
 
 CASES = [

@@ -27,6 +27,9 @@ COLLECTIONS = (
     "/api/v1/rubrics",
     "/api/v1/batches",
     "/api/v1/audit",
+    "/api/v1/review-rounds",
+    "/api/v1/notices",
+    "/api/v1/appeals",
 )
 
 
@@ -53,9 +56,11 @@ def test_no_route_answers_a_bare_list(settings):
     assert bare == []
 
 
-@pytest.mark.parametrize("path", [*COLLECTIONS, "/api/v1/evaluations/{id}/reviews"])
+@pytest.mark.parametrize(
+    "path", [*COLLECTIONS, "/api/v1/evaluations/{id}/reviews", "/api/v1/submissions/{sub}/evidence"]
+)
 def test_every_collection_has_the_envelope_and_links(client, tokens, evaluation, path):
-    url = path.replace("{id}", str(evaluation.id))
+    url = path.replace("{id}", str(evaluation.id)).replace("{sub}", str(evaluation.submission_id))
     response = client.get(url, params={"limit": 1}, headers=bearer(tokens["admin"]))
     assert response.status_code == 200, response.text
     body = response.json()

@@ -51,7 +51,7 @@ def test_a_full_round(client, session, settings, tokens):
     a, b, c, d, e, f = (evaluator(session, settings, f"E-{n}") for n in "ABCDEF")
     session.commit()
     admin = bearer(tokens["admin"])
-    rubric = client.get("/api/v1/rubrics", headers=admin).json()
+    rubric = client.get("/api/v1/rubrics", headers=admin).json()["items"]
     current = next(r for r in rubric if r.get("is_current"))
     ref = f"{current['rubric_id']}@{current['version']}"
 
@@ -72,7 +72,7 @@ def test_a_full_round(client, session, settings, tokens):
     rid = rnd["id"]
     # the province sees the deadline
     seen = client.get("/api/v1/review-rounds", headers=bearer(tokens["province_a"])).json()
-    assert seen[0]["deadline"].startswith("2099-11-30T16:00")
+    assert seen["items"][0]["deadline"].startswith("2099-11-30T16:00")
 
     # 2. panels: the Jiangsu-affiliated evaluator is refused for Jiangsu, with a reason
     r = client.post(
@@ -305,7 +305,7 @@ def test_a_full_round(client, session, settings, tokens):
     assert r.status_code == 200, r.text
     assert r.json()["outcome"] == "upheld" and r.json()["new_notice_id"] is None
     notices = client.get(f"/api/v1/notices?year={YEAR}", headers=admin).json()
-    assert [n["seq"] for n in notices] == [1, 2]
+    assert [n["seq"] for n in notices["items"]] == [1, 2]
 
     # 9. every step is in the audit log
     events = session.exec(select(AuditEvent).order_by(AuditEvent.id)).all()
