@@ -105,8 +105,8 @@ class Rubric:
 
     @property
     def review(self) -> ReviewPolicy:
-        """The panel review policy: the ``[review]`` table, else its defaults."""
-        return self.spec.review or ReviewPolicy()
+        """The panel review policy: the ``[review]`` table (its defaults when absent)."""
+        return self.spec.review
 
     @property
     def tasks(self) -> list[Task]:

@@ -440,5 +440,5 @@ class RubricSpec(Named):
     rounds: list[Round] = Field(default_factory=list)
     uncertainty: Uncertainty = Field(default_factory=Uncertainty)
     types: dict[PilotType, TypeSpec] = Field(min_length=1)
-    #: expert-panel review; None (no ``[review]`` table) means the ReviewPolicy defaults
-    review: ReviewPolicy | None = None
+    #: expert-panel review (the ``[review]`` table; its defaults when absent)
+    review: ReviewPolicy = Field(default_factory=ReviewPolicy)
