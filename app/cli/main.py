@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from app.cli import demo, documents, intake, rescore, robustness, rubrics, score, serve, tokens
+from app.cli import (
+    demo,
+    documents,
+    intake,
+    rescore,
+    robustness,
+    rounds,
+    rubrics,
+    score,
+    serve,
+    tokens,
+)
 from app.cli.db import db_cli
 
 cli = typer.Typer(
@@ -15,7 +26,18 @@ cli = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 cli.add_typer(db_cli, name="db")
-for module in (serve, tokens, rubrics, rescore, robustness, score, intake, demo, documents):
+for module in (
+    serve,
+    tokens,
+    rubrics,
+    rescore,
+    robustness,
+    score,
+    intake,
+    demo,
+    documents,
+    rounds,
+):
     module.register(cli)
 
 

@@ -159,29 +159,6 @@ def _check_target(session: Session, submission: Submission, kind: Kind, target: 
     return target
 
 
-def check_window(
-    session: Session, principal: Principal, year: int, now: datetime, what: str
-) -> bool:
-    """Whether an upload for ``year`` at ``now`` is late; refuses it (audited) per policy."""
-    review_round = panels_service.round_of_year(session, year)
-    if review_round is None or now <= review_round.deadline:
-        return False
-    policy = panels_service.policy_of(review_round)
-    if policy.late_policy == "flag":
-        return True
-    raise ProblemError(
-        code="deadline_passed",
-        title="Conflict",
-        status=409,
-        detail_en=f"The {year} submission window closed at {review_round.deadline:%Y-%m-%d %H:%M} "
-        f"UTC; this rubric accepts no late {what}. Ask the national office.",
-        detail_zh=f"{year} 年度报送已于 {review_round.deadline:%Y-%m-%d %H:%M}（UTC）截止；"
-        "本评价规则不接受逾期报送，请联系国家局。",
-        extra={"deadline": review_round.deadline.isoformat()},
-        audited=True,
-    )
-
-
 def upload(
     session: Session,
     settings: Settings,
@@ -197,7 +174,7 @@ def upload(
     """Attach an evidence file to a submission the principal may write."""
     submission = submissions_service.get(session, principal, submission_id)
     target = _check_target(session, submission, kind, target)
-    late = check_window(session, principal, submission.year, now or utcnow(), "evidence")
+    late = panels_service.check_window(session, submission.year, now or utcnow(), "evidence")
     return _add(
         session,
         settings,

@@ -1,4 +1,4 @@
-"""A panel at work: independent member grades, the aggregate, disputes, the chair's acts.
+"""A panel at work: independent member grades, who may see them, and the aggregate.
 
 Members grade every task that concerns the province, once, without seeing each other's
 grades until they have submitted their own. The grades aggregate by the round's rule
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
@@ -26,15 +25,12 @@ from app.evaluations.cohort import record_of
 from app.evaluations.models import CohortRun, Evaluation, RunStatus
 from app.panels import service as panels_service
 from app.panels.models import (
-    PanelDecision,
-    PanelDissent,
     PanelGrade,
     PanelMember,
     PanelSettlement,
     ReviewRound,
 )
-from app.reviews import service as reviews_service
-from app.reviews.service import Grade, ReviewCreate, ReviewOutcome
+from app.reviews.service import Grade
 from app.submissions.models import Submission
 from scoring import Rubric
 from scoring.panel import TaskVerdict, aggregate_panel
@@ -49,37 +45,7 @@ class MemberGrades(BaseModel):
     comments: PlainText = Field(default="", max_length=10_000)
 
 
-class Settlement(BaseModel):
-    """The chair's status for a disputed task, with the reason."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    task: PlainText = Field(max_length=64)
-    status: Grade
-    reason: PlainText = Field(max_length=10_000)
-    appeal_id: int = Field(default=0, ge=0)
-
-
-class ChairDecision(BaseModel):
-    """The chair confirms the proposal or overrides it with a reason."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    action: Literal["confirm", "override"]
-    decision: Literal["pass", "reclassify", "exit", "admit", "reject"] | None = None
-    target_type: PlainText | None = Field(default=None, max_length=16)
-    reason: PlainText = Field(default="", max_length=10_000)
-    comments: PlainText = Field(default="", max_length=10_000)
-
-
-class DissentCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    text: PlainText = Field(min_length=1, max_length=10_000)
-    appeal_id: int = Field(default=0, ge=0)
-
-
-def _problem(code: str, status: int, en: str, zh: str, field: str | None = None) -> ProblemError:
+def problem(code: str, status: int, en: str, zh: str, field: str | None = None) -> ProblemError:
     titles = {403: "Forbidden", 409: "Conflict", 422: "Unprocessable Content"}
     return ProblemError(
         code=code,
@@ -118,7 +84,7 @@ def unit(session: Session, round_id: int, province: str) -> Unit:
         )
     ).first()
     if evaluation is None:
-        raise _problem(
+        raise problem(
             "unit_not_evaluated",
             409,
             f"{code} has no current evaluation for {review_round.year}; it must submit first.",
@@ -134,7 +100,7 @@ def unit(session: Session, round_id: int, province: str) -> Unit:
     return Unit(review_round, rubric, code, evaluation, submission, tasks)
 
 
-def _membership(session: Session, principal: Principal, u: Unit, appeal_id: int) -> PanelMember:
+def membership(session: Session, principal: Principal, u: Unit, appeal_id: int) -> PanelMember:
     if panels_service.affiliation_of(session, principal.id) == u.province_code:
         raise panels_service.conflict(u.province_code, "path.province", status=403)
     member = next(
@@ -148,7 +114,7 @@ def _membership(session: Session, principal: Principal, u: Unit, appeal_id: int)
         None,
     )
     if member is None:
-        raise _problem(
+        raise problem(
             "not_on_panel",
             403,
             f"You are not on the panel of {u.province_code} in this round.",
@@ -169,9 +135,9 @@ def submit(
 ) -> PanelGrade:
     """Record a member's grades, once; they must cover exactly the province's tasks."""
     u = unit(session, round_id, province)
-    member = _membership(session, principal, u, 0)
+    member = membership(session, principal, u, 0)
     if member.id in grades_of(session, [member]):
-        raise _problem(
+        raise problem(
             "already_graded",
             409,
             "You have submitted your grades for this province; grades are final once "
@@ -182,7 +148,7 @@ def submit(
     extra = [t for t in body.grades if t not in u.tasks]
     if missing or extra:
         first = (missing or extra)[0]
-        raise _problem(
+        raise problem(
             "grades_incomplete",
             422,
             f"Grade every task that concerns {u.province_code} and nothing else: missing "
@@ -239,175 +205,6 @@ def verdicts(session: Session, u: Unit, panel: Sequence[PanelMember]) -> list[Ta
         trim=policy.trim_proportion,
         dispute_spread=policy.dispute_spread,
     )
-
-
-def _chair(session: Session, principal: Principal, u: Unit, appeal_id: int) -> PanelMember:
-    member = _membership(session, principal, u, appeal_id)
-    if not member.chair:
-        raise _problem(
-            "not_chair",
-            403,
-            "Only the panel's chair settles disputes and decides.",
-            "仅评审组组长可裁定争议并作出决定。",
-        )
-    return member
-
-
-def _complete(session: Session, u: Unit) -> tuple[list[PanelMember], list[TaskVerdict]]:
-    panel = list(panels_service.members(session, u.review_round.id or 0, u.province_code))
-    found = verdicts(session, u, panel)
-    if found is None:
-        waiting = [m.evaluator_id for m in panel if m.id not in grades_of(session, panel)]
-        raise _problem(
-            "panel_incomplete",
-            409,
-            f"Not every member has graded {u.province_code} yet (waiting for evaluators "
-            f"{waiting}).",
-            f"评审组成员尚未全部提交 {u.province_code} 的评定（待提交：{waiting}）。",
-        )
-    return panel, found
-
-
-def settle(
-    session: Session, principal: Principal, round_id: int, province: str, body: Settlement
-) -> PanelSettlement:
-    """The chair settles one disputed task, with a reason."""
-    u = unit(session, round_id, province)
-    chair = _chair(session, principal, u, 0)
-    _, found = _complete(session, u)
-    verdict = next((v for v in found if v.task == body.task), None)
-    if verdict is None or not verdict.disputed:
-        raise _problem(
-            "not_disputed",
-            409,
-            f"Task '{body.task}' is not disputed; only disputed tasks are settled.",
-            f"任务“{body.task}”不存在争议；只有争议任务需要裁定。",
-            "body.task",
-        )
-    if body.task in settlements(session, round_id, u.province_code):
-        raise _problem(
-            "already_settled", 409, f"Task '{body.task}' is settled.", "该任务已裁定。", "body.task"
-        )
-    if not body.reason.strip():
-        raise _problem(
-            "reason_required",
-            422,
-            "Settling a dispute needs a written reason.",
-            "裁定争议须填写书面理由。",
-            "body.reason",
-        )
-    row = PanelSettlement(
-        round_id=round_id,
-        province_code=u.province_code,
-        task=body.task,
-        status=body.status,
-        reason=body.reason.strip(),
-        chair_id=chair.evaluator_id,
-    )
-    session.add(row)
-    session.flush()
-    audit_service.record(
-        session,
-        principal,
-        "panel.settle",
-        "panel_settlement",
-        row.id,
-        detail={
-            "round_id": round_id,
-            "province_code": u.province_code,
-            "task": body.task,
-            "grades": list(verdict.grades),
-            "status": body.status,
-            "reason": row.reason,
-        },
-    )
-    return row
-
-
-def final_grades(session: Session, u: Unit, found: Sequence[TaskVerdict]) -> dict[str, str]:
-    """Aggregate statuses, with the chair's settlements for disputed tasks; 409 if one is open."""
-    settled = settlements(session, u.review_round.id or 0, u.province_code)
-    open_ = [v.task for v in found if v.disputed and v.task not in settled]
-    if open_:
-        raise _problem(
-            "disputes_open",
-            409,
-            f"Disputed tasks wait for the chair's settlement: {', '.join(open_)}.",
-            f"以下争议任务尚待组长裁定：{', '.join(open_)}。",
-        )
-    return {v.task: settled[v.task].status if v.disputed else str(v.status) for v in found}
-
-
-def decide(
-    session: Session, principal: Principal, round_id: int, province: str, body: ChairDecision
-) -> ReviewOutcome:
-    """The chair's confirm or override, carrying the panel's grades (one review)."""
-    u = unit(session, round_id, province)
-    chair = _chair(session, principal, u, 0)
-    _, found = _complete(session, u)
-    grades = final_grades(session, u, found)
-    assert u.evaluation.id is not None
-    outcome = reviews_service.create(
-        session,
-        principal,
-        u.evaluation.id,
-        ReviewCreate(
-            action=body.action,
-            decision=body.decision,
-            target_type=body.target_type,
-            reason=body.reason,
-            comments=body.comments or f"panel of round {round_id}",
-            grades=grades,  # statuses from the aggregate or the chair's settlement
-        ),
-        panel=True,
-    )
-    if outcome.refused is None:
-        assert outcome.review.id is not None
-        session.add(
-            PanelDecision(
-                round_id=round_id,
-                province_code=u.province_code,
-                review_id=outcome.review.id,
-                chair_id=chair.evaluator_id,
-            )
-        )
-        session.flush()
-        audit_service.record(
-            session,
-            principal,
-            "panel.decide",
-            "review",
-            outcome.review.id,
-            detail={"round_id": round_id, "province_code": u.province_code, "grades": grades},
-        )
-    return outcome
-
-
-def dissent(
-    session: Session, principal: Principal, round_id: int, province: str, body: DissentCreate
-) -> PanelDissent:
-    """A member's dissent, kept on the record (after the member's own grades)."""
-    u = unit(session, round_id, province)
-    member = _membership(session, principal, u, body.appeal_id)
-    if body.appeal_id == 0 and member.id not in grades_of(session, [member]):
-        raise _problem(
-            "grade_first",
-            409,
-            "Submit your own grades before recording a dissent.",
-            "请先提交本人评定，再记录不同意见。",
-        )
-    row = PanelDissent(member_id=member.id or 0, text=body.text)
-    session.add(row)
-    session.flush()
-    audit_service.record(
-        session,
-        principal,
-        "panel.dissent",
-        "panel_member",
-        member.id,
-        detail={"round_id": round_id, "province_code": u.province_code, "text": body.text},
-    )
-    return row
 
 
 def may_see_grades(session: Session, principal: Principal, panel: Sequence[PanelMember]) -> bool:

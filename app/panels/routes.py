@@ -14,10 +14,12 @@ from app.core.errors import PROBLEM_JSON
 from app.core.listing import LINK_HEADER, Page, PagerDep
 from app.core.params import IdPath, YearQuery
 from app.deps import SessionDep
+from app.panels import chair as panel_chair
 from app.panels import grading as panel_grading
 from app.panels import progress
 from app.panels import service as panels_service
-from app.panels.grading import ChairDecision, DissentCreate, MemberGrades, Settlement
+from app.panels.chair import ChairDecision, DissentCreate, Settlement
+from app.panels.grading import MemberGrades
 from app.panels.service import PanelAssign, RoundCreate
 
 router = APIRouter(tags=["review rounds"])
@@ -134,7 +136,7 @@ def settle_dispute(
     province: str = ProvincePath,
 ) -> Recorded:
     """The chair settles a disputed task, with a reason."""
-    row = panel_grading.settle(session, principal, round_id, province, body)
+    row = panel_chair.settle(session, principal, round_id, province, body)
     return Recorded(id=row.id or 0, kind="settlement")
 
 
@@ -152,7 +154,7 @@ def chair_decision(
     province: str = ProvincePath,
 ) -> Any:
     """The chair confirms or overrides, with the panel's aggregated grades as one review."""
-    outcome = panel_grading.decide(session, principal, round_id, province, body)
+    outcome = panel_chair.decide(session, principal, round_id, province, body)
     if outcome.refused is not None:
         problem = outcome.refused.to_problem(instance=request.url.path)
         return JSONResponse(problem, status_code=problem["status"], media_type=PROBLEM_JSON)
@@ -181,5 +183,5 @@ def record_dissent(
     province: str = ProvincePath,
 ) -> Recorded:
     """A member's dissent, kept on the record."""
-    row = panel_grading.dissent(session, principal, round_id, province, body)
+    row = panel_chair.dissent(session, principal, round_id, province, body)
     return Recorded(id=row.id or 0, kind="dissent")

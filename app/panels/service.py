@@ -162,6 +162,27 @@ def round_of_year(session: Session, year: int) -> ReviewRound | None:
     ).first()
 
 
+def check_window(session: Session, year: int, now: datetime, what: str) -> bool:
+    """Whether an upload for ``year`` at ``now`` is late; refuses it (audited) per policy."""
+    review_round = round_of_year(session, year)
+    if review_round is None or now <= review_round.deadline:
+        return False
+    policy = policy_of(review_round)
+    if policy.late_policy == "flag":
+        return True
+    raise ProblemError(
+        code="deadline_passed",
+        title="Conflict",
+        status=409,
+        detail_en=f"The {year} submission window closed at {review_round.deadline:%Y-%m-%d %H:%M} "
+        f"UTC; this rubric accepts no late {what}. Ask the national office.",
+        detail_zh=f"{year} 年度报送已于 {review_round.deadline:%Y-%m-%d %H:%M}（UTC）截止；"
+        "本评价规则不接受逾期报送，请联系国家局。",
+        extra={"deadline": review_round.deadline.isoformat()},
+        audited=True,
+    )
+
+
 def affiliation_of(session: Session, token_id: int) -> str | None:
     token = session.get(ApiToken, token_id)
     return token.affiliation if token is not None else None

@@ -20,6 +20,7 @@ from app.auth.models import Role
 from app.auth.service import Principal, get_visible
 from app.core.errors import Location, ProblemError
 from app.core.listing import Rows, Window, fetch_page
+from app.core.model_types import utcnow
 from app.core.settings import Settings
 from app.evaluations import service as evaluations_service
 from app.evaluations.staleness import latest_reviews
@@ -29,6 +30,7 @@ from app.intake.limits import IntakeLimits
 from app.intake.report import IntakeReport
 from app.intake.template import write_template
 from app.masterdata import UnknownProvinceError, resolve_province
+from app.panels import service as panels_service
 from app.rubrics import service as rubrics_service
 from app.submissions import annotated
 from app.submissions.models import Submission, SubmissionPublic
@@ -148,7 +150,9 @@ def upload(
         raise _invalid(report, annotated_url.format(key=key))
     if dry_run:
         return DryRunResult(province_code=code, year=year, report=_report_json(report))
-    return _store(session, settings, principal, report, data, filename, code, year)
+    # the round's submission window: refused after the deadline, or accepted and flagged late
+    late = panels_service.check_window(session, year, utcnow(), "workbooks")
+    return _store(session, settings, principal, report, data, filename, code, year, late=late)
 
 
 def _store(
@@ -160,6 +164,8 @@ def _store(
     filename: str,
     code: str,
     year: int,
+    *,
+    late: bool = False,
 ) -> UploadResult:
     evaluations_service.lock_year(session, year)
     digest = hashlib.sha256(data).hexdigest()
@@ -182,6 +188,8 @@ def _store(
         row.is_current = True
     else:
         row, action = _new_version(session, principal, report, data, filename, previous), None
+    if late:
+        row.report = {**row.report, "late": True}
     session.add(row)
     session.flush()
     audit_service.record(
@@ -192,7 +200,12 @@ def _store(
         row.id,
         before_sha256=previous.sha256 if previous else None,
         after_sha256=row.sha256,
-        detail={"province_code": code, "year": year, "version_no": row.version_no},
+        detail={
+            "province_code": code,
+            "year": year,
+            "version_no": row.version_no,
+            **({"late": True} if late else {}),
+        },
     )
     run = evaluations_service.rescore_year(session, settings, year, actor=principal)
     return _result(session, row, created=action is None, restored=action is not None, run_id=run.id)

@@ -1,0 +1,231 @@
+"""The chair's acts and a member's dissent: settle disputes, confirm or override, dissent.
+
+The chair's confirm or override carries the panel's aggregated grades (with the chair's
+settlements for disputed tasks) as one review through ``app.reviews.service``, so they feed
+scoring exactly as a single evaluator's grades do. A dissent stays on the record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import Session
+
+from app.audit import service as audit_service
+from app.auth.service import Principal
+from app.core.params import PlainText
+from app.panels import service as panels_service
+from app.panels.grading import (
+    Unit,
+    grades_of,
+    membership,
+    problem,
+    settlements,
+    unit,
+    verdicts,
+)
+from app.panels.models import PanelDecision, PanelDissent, PanelMember, PanelSettlement
+from app.reviews import service as reviews_service
+from app.reviews.service import Grade, ReviewCreate, ReviewOutcome
+from scoring.panel import TaskVerdict
+
+
+class Settlement(BaseModel):
+    """The chair's status for a disputed task, with the reason."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    task: PlainText = Field(max_length=64)
+    status: Grade
+    reason: PlainText = Field(max_length=10_000)
+    appeal_id: int = Field(default=0, ge=0)
+
+
+class ChairDecision(BaseModel):
+    """The chair confirms the proposal or overrides it with a reason."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: Literal["confirm", "override"]
+    decision: Literal["pass", "reclassify", "exit", "admit", "reject"] | None = None
+    target_type: PlainText | None = Field(default=None, max_length=16)
+    reason: PlainText = Field(default="", max_length=10_000)
+    comments: PlainText = Field(default="", max_length=10_000)
+
+
+class DissentCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: PlainText = Field(min_length=1, max_length=10_000)
+    appeal_id: int = Field(default=0, ge=0)
+
+
+def _chair(session: Session, principal: Principal, u: Unit, appeal_id: int) -> PanelMember:
+    member = membership(session, principal, u, appeal_id)
+    if not member.chair:
+        raise problem(
+            "not_chair",
+            403,
+            "Only the panel's chair settles disputes and decides.",
+            "仅评审组组长可裁定争议并作出决定。",
+        )
+    return member
+
+
+def _complete(session: Session, u: Unit) -> tuple[list[PanelMember], list[TaskVerdict]]:
+    panel = list(panels_service.members(session, u.review_round.id or 0, u.province_code))
+    found = verdicts(session, u, panel)
+    if found is None:
+        waiting = [m.evaluator_id for m in panel if m.id not in grades_of(session, panel)]
+        raise problem(
+            "panel_incomplete",
+            409,
+            f"Not every member has graded {u.province_code} yet (waiting for evaluators "
+            f"{waiting}).",
+            f"评审组成员尚未全部提交 {u.province_code} 的评定（待提交：{waiting}）。",
+        )
+    return panel, found
+
+
+def settle(
+    session: Session, principal: Principal, round_id: int, province: str, body: Settlement
+) -> PanelSettlement:
+    """The chair settles one disputed task, with a reason."""
+    u = unit(session, round_id, province)
+    chair = _chair(session, principal, u, 0)
+    _, found = _complete(session, u)
+    verdict = next((v for v in found if v.task == body.task), None)
+    if verdict is None or not verdict.disputed:
+        raise problem(
+            "not_disputed",
+            409,
+            f"Task '{body.task}' is not disputed; only disputed tasks are settled.",
+            f"任务“{body.task}”不存在争议；只有争议任务需要裁定。",
+            "body.task",
+        )
+    if body.task in settlements(session, round_id, u.province_code):
+        raise problem(
+            "already_settled", 409, f"Task '{body.task}' is settled.", "该任务已裁定。", "body.task"
+        )
+    if not body.reason.strip():
+        raise problem(
+            "reason_required",
+            422,
+            "Settling a dispute needs a written reason.",
+            "裁定争议须填写书面理由。",
+            "body.reason",
+        )
+    row = PanelSettlement(
+        round_id=round_id,
+        province_code=u.province_code,
+        task=body.task,
+        status=body.status,
+        reason=body.reason.strip(),
+        chair_id=chair.evaluator_id,
+    )
+    session.add(row)
+    session.flush()
+    audit_service.record(
+        session,
+        principal,
+        "panel.settle",
+        "panel_settlement",
+        row.id,
+        detail={
+            "round_id": round_id,
+            "province_code": u.province_code,
+            "task": body.task,
+            "grades": list(verdict.grades),
+            "status": body.status,
+            "reason": row.reason,
+        },
+    )
+    return row
+
+
+def final_grades(session: Session, u: Unit, found: Sequence[TaskVerdict]) -> dict[str, str]:
+    """Aggregate statuses, with the chair's settlements for disputed tasks; 409 if one is open."""
+    settled = settlements(session, u.review_round.id or 0, u.province_code)
+    open_ = [v.task for v in found if v.disputed and v.task not in settled]
+    if open_:
+        raise problem(
+            "disputes_open",
+            409,
+            f"Disputed tasks wait for the chair's settlement: {', '.join(open_)}.",
+            f"以下争议任务尚待组长裁定：{', '.join(open_)}。",
+        )
+    return {v.task: settled[v.task].status if v.disputed else str(v.status) for v in found}
+
+
+def decide(
+    session: Session, principal: Principal, round_id: int, province: str, body: ChairDecision
+) -> ReviewOutcome:
+    """The chair's confirm or override, carrying the panel's grades (one review)."""
+    u = unit(session, round_id, province)
+    chair = _chair(session, principal, u, 0)
+    _, found = _complete(session, u)
+    grades = final_grades(session, u, found)
+    assert u.evaluation.id is not None
+    outcome = reviews_service.create(
+        session,
+        principal,
+        u.evaluation.id,
+        ReviewCreate(
+            action=body.action,
+            decision=body.decision,
+            target_type=body.target_type,
+            reason=body.reason,
+            comments=body.comments or f"panel of round {round_id}",
+            grades=grades,  # statuses from the aggregate or the chair's settlement
+        ),
+        panel=True,
+    )
+    if outcome.refused is None:
+        assert outcome.review.id is not None
+        session.add(
+            PanelDecision(
+                round_id=round_id,
+                province_code=u.province_code,
+                review_id=outcome.review.id,
+                chair_id=chair.evaluator_id,
+            )
+        )
+        session.flush()
+        audit_service.record(
+            session,
+            principal,
+            "panel.decide",
+            "review",
+            outcome.review.id,
+            detail={"round_id": round_id, "province_code": u.province_code, "grades": grades},
+        )
+    return outcome
+
+
+def dissent(
+    session: Session, principal: Principal, round_id: int, province: str, body: DissentCreate
+) -> PanelDissent:
+    """A member's dissent, kept on the record (after the member's own grades)."""
+    u = unit(session, round_id, province)
+    member = membership(session, principal, u, body.appeal_id)
+    if body.appeal_id == 0 and member.id not in grades_of(session, [member]):
+        raise problem(
+            "grade_first",
+            409,
+            "Submit your own grades before recording a dissent.",
+            "请先提交本人评定，再记录不同意见。",
+        )
+    row = PanelDissent(member_id=member.id or 0, text=body.text)
+    session.add(row)
+    session.flush()
+    audit_service.record(
+        session,
+        principal,
+        "panel.dissent",
+        "panel_member",
+        member.id,
+        detail={"round_id": round_id, "province_code": u.province_code, "text": body.text},
+    )
+    return row
