@@ -19,10 +19,10 @@ from app.core.settings import Settings, get_settings
 from app.evaluations.routes import router as evaluations_router
 from app.evidence.routes import router as evidence_router
 from app.health.routes import router as health_router
-from app.openapi import install_openapi
-from app.reports.routes import router as reports_router
 from app.notices.routes import router as notices_router
+from app.openapi import install_openapi
 from app.panels.routes import router as panels_router
+from app.reports.routes import router as reports_router
 from app.reviews.routes import router as reviews_router
 from app.rubrics.routes import router as rubrics_router
 from app.submissions.routes import router as submissions_router

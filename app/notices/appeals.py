@@ -22,6 +22,7 @@ from app.core.errors import Location, ProblemError
 from app.core.listing import Rows, Window, fetch_page
 from app.core.model_types import utcnow
 from app.core.params import PlainText
+from app.core.settings import Settings
 from app.notices import register
 from app.notices import service as notices_service
 from app.notices.models import Appeal, Notice
@@ -148,7 +149,9 @@ def file(
     return appeal
 
 
-def decide(session: Session, principal: Principal, appeal_id: int, body: AppealDecision) -> Appeal:
+def decide(
+    session: Session, settings: Settings, principal: Principal, appeal_id: int, body: AppealDecision
+) -> Appeal:
     """The re-review chair's outcome; a change overrides, writes the register, re-publishes."""
     appeal = get(session, principal, appeal_id)
     review_round = panels_service.round_of_year(session, appeal.year)
@@ -191,6 +194,7 @@ def decide(session: Session, principal: Principal, appeal_id: int, body: AppealD
                 target_type=body.target_type,
                 reason=f"复核 appeal {appeal_id}: {appeal.outcome_reason}",
             ),
+            settings=settings,
             panel=True,
         )
         review = outcome.review

@@ -140,7 +140,11 @@ async def appeal_evidence(
 
 @router.post("/appeals/{appeal_id}/decision", response_model=AppealPublic)
 def decide_appeal(
-    session: SessionDep, principal: EvaluatorUser, appeal_id: IdPath, body: AppealDecision
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: EvaluatorUser,
+    appeal_id: IdPath,
+    body: AppealDecision,
 ) -> Any:
     """The re-review panel chair records the outcome: upheld, or changed with a reason."""
-    return appeals_service.decide(session, principal, appeal_id, body)
+    return appeals_service.decide(session, settings, principal, appeal_id, body)

@@ -16,6 +16,7 @@ from sqlmodel import Session
 from app.audit import service as audit_service
 from app.auth.service import Principal
 from app.core.params import PlainText
+from app.core.settings import Settings
 from app.panels import service as panels_service
 from app.panels.grading import (
     Unit,
@@ -160,7 +161,12 @@ def final_grades(session: Session, u: Unit, found: Sequence[TaskVerdict]) -> dic
 
 
 def decide(
-    session: Session, principal: Principal, round_id: int, province: str, body: ChairDecision
+    session: Session,
+    settings: Settings,
+    principal: Principal,
+    round_id: int,
+    province: str,
+    body: ChairDecision,
 ) -> ReviewOutcome:
     """The chair's confirm or override, carrying the panel's grades (one review)."""
     u = unit(session, round_id, province)
@@ -180,6 +186,7 @@ def decide(
             comments=body.comments or f"panel of round {round_id}",
             grades=grades,  # statuses from the aggregate or the chair's settlement
         ),
+        settings=settings,
         panel=True,
     )
     if outcome.refused is None:

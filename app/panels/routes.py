@@ -13,7 +13,7 @@ from app.auth.deps import AdminUser, AnyUser, EvaluatorUser
 from app.core.errors import PROBLEM_JSON
 from app.core.listing import LINK_HEADER, Page, PagerDep
 from app.core.params import IdPath, YearQuery
-from app.deps import SessionDep
+from app.deps import SessionDep, SettingsDep
 from app.panels import chair as panel_chair
 from app.panels import grading as panel_grading
 from app.panels import progress
@@ -148,13 +148,14 @@ def settle_dispute(
 def chair_decision(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     principal: EvaluatorUser,
     body: ChairDecision,
     round_id: IdPath,
     province: str = ProvincePath,
 ) -> Any:
     """The chair confirms or overrides, with the panel's aggregated grades as one review."""
-    outcome = panel_chair.decide(session, principal, round_id, province, body)
+    outcome = panel_chair.decide(session, settings, principal, round_id, province, body)
     if outcome.refused is not None:
         problem = outcome.refused.to_problem(instance=request.url.path)
         return JSONResponse(problem, status_code=problem["status"], media_type=PROBLEM_JSON)
