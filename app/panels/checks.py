@@ -145,12 +145,17 @@ def _file(e: EvidenceFile) -> dict[str, Any]:
     }
 
 
-def self_report(policy: ReviewPolicy, evidence: Sequence[EvidenceFile]) -> dict[str, Any]:
+def self_report(
+    rubric: Rubric, policy: ReviewPolicy, year: int, evidence: Sequence[EvidenceFile]
+) -> dict[str, Any]:
+    """The self-evaluation report: required by the round's policy or the rubric's round."""
     files = [e for e in evidence if e.kind == "self_report"]
+    covering = rubric.round_for(year)
+    required = policy.self_report_required or bool(covering and covering.self_report_required)
     return {
-        "required": policy.self_report_required,
+        "required": required,
         "files": [_file(e) for e in files],
-        "missing": policy.self_report_required and not files,
+        "missing": required and not files,
     }
 
 

@@ -117,7 +117,9 @@ def province_view(
         ],
         "tasks": tasks,
         "indicator_evidence": checks.indicator_files(evidence),
-        "self_report": checks.self_report(panels_service.policy_of(u.review_round), evidence),
+        "self_report": checks.self_report(
+            u.rubric, panels_service.policy_of(u.review_round), u.review_round.year, evidence
+        ),
         "warnings": checks.city_warnings(u.province_code, u.review_round.year, values)
         + checks.claim_warnings(u.province_code, u.review_round.year, record),
         "decision": _decision(session, round_id, u.province_code, 0),

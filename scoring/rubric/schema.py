@@ -396,6 +396,8 @@ class Round(Named):
     years: list[Annotated[int, Field(ge=1900, le=2100)]] = Field(min_length=1)
     stages: list[Stage] = Field(default_factory=list)
     source: str = ""
+    #: the self-evaluation report (自评估报告) must be attached in this round
+    self_report_required: bool = False
 
 
 class ReviewPolicy(Strict):
@@ -410,7 +412,8 @@ class ReviewPolicy(Strict):
     #: share cut from each end for ``trimmed_mean`` (scipy.stats.trim_mean)
     trim_proportion: float = Field(default=0.2, ge=0, lt=0.5)
     dispute_spread: float = Field(default=50.0, ge=0, le=100)
-    #: the self-evaluation report (自评估报告) must be attached before the deadline
+    #: the self-evaluation report (自评估报告) must be attached in every year (a round of the
+    #: rubric may require it for its own years: ``[[rounds]] self_report_required``)
     self_report_required: bool = False
     #: an upload after the round's deadline: refused, or accepted and flagged late
     late_policy: Literal["refuse", "flag"] = "refuse"

@@ -142,3 +142,17 @@ def test_review_policy_is_read_from_the_rubric_and_defaults_otherwise():
     # a [review] table that only restates the defaults is the same rubric
     same = load_rubric(text + "\n[review]\npanel_size = 3\n")
     assert same.sha256 == plain.sha256
+
+
+def test_self_report_required_by_the_rubrics_round():
+    text = (RUBRICS / "strong-province" / "v2.toml").read_text(encoding="utf-8")
+    with_round = load_rubric(
+        text + '\n[[rounds]]\ncode = "acceptance"\nname_zh = "评估验收"\nname_en = "Acceptance"\n'
+        'kind = "stage_evaluation"\nyears = [2020]\nstages = ["pilot"]\n'
+        "self_report_required = true\n"
+    )
+    policy = with_round.review
+    assert checks.self_report(with_round, policy, 2020, [])["missing"] is True
+    assert checks.self_report(with_round, policy, 2021, [])["required"] is False
+    plain = load_rubric(text)
+    assert checks.self_report(plain, policy, 2020, [])["required"] is False
