@@ -81,6 +81,22 @@ TAGS: list[dict[str, str]] = [
         "description": "Documents made from the current results: the cohort workbook and each "
         "province's decision letter. 结果工作簿与决定函。",
     },
+    {
+        "name": "review rounds",
+        "description": "Expert panels per year and rubric: assignment with conflict-of-interest "
+        "exclusion, independent grades, aggregation, disputes, the chair's decision, dissent, "
+        "progress. 评审轮次与专家评审组。",
+    },
+    {
+        "name": "evidence",
+        "description": "Evidence files beside a submission, per task or indicator, and the "
+        "self-evaluation report; typed from their bytes, served as attachments. 佐证材料。",
+    },
+    {
+        "name": "notices and appeals",
+        "description": "Public notice (公示) of a year's confirmed decisions, immutable and "
+        "hashed; appeals (复核) re-reviewed by a different panel.",
+    },
     {"name": "audit", "description": "The append-only log of changes and refusals (admin)."},
 ]
 

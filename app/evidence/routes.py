@@ -23,6 +23,7 @@ PROBLEM: dict[str, Any] = {"content": {PROBLEM_JSON: {}}}
 
 @router.post(
     "/submissions/{submission_id}/evidence",
+    summary="Attach an evidence file",
     status_code=201,
     response_model=EvidencePublic,
     openapi_extra=OPENAPI_BODY,
@@ -58,6 +59,7 @@ async def upload_evidence(
 
 @router.get(
     "/submissions/{submission_id}/evidence",
+    summary="List a submission's evidence files",
     response_model=Page[EvidencePublic],
     responses={200: {"headers": LINK_HEADER}},
 )
@@ -73,6 +75,7 @@ def list_evidence(
 
 @router.get(
     "/evidence/{evidence_id}",
+    summary="Download an evidence file",
     response_class=Response,
     responses={200: {"content": {m: {} for m in EXTENSIONS}}},
 )

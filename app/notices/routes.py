@@ -47,6 +47,7 @@ def _detail(notice: Any) -> NoticeDetail:
 
 @router.post(
     "/notices",
+    summary="Publish a year's notice (公示)",
     status_code=201,
     response_model=NoticeDetail,
     responses={
@@ -58,7 +59,9 @@ def publish_notice(session: SessionDep, principal: AdminUser, body: NoticeCreate
     return _detail(notices_service.publish(session, principal, body.year))
 
 
-@router.get("/notices", response_model=Page[NoticePublic], responses=LISTED)
+@router.get(
+    "/notices", summary="List public notices", response_model=Page[NoticePublic], responses=LISTED
+)
 def list_notices(
     session: SessionDep, principal: AnyUser, pager: PagerDep, year: YearQuery = None
 ) -> Any:
@@ -67,7 +70,9 @@ def list_notices(
     return pager.page([NoticePublic.model_validate(r, from_attributes=True) for r in rows], total)
 
 
-@router.get("/notices/{notice_id}.json", response_class=Response)
+@router.get(
+    "/notices/{notice_id}.json", summary="Download a notice as published", response_class=Response
+)
 def download_notice(session: SessionDep, principal: AnyUser, notice_id: IdPath) -> Response:
     """The notice exactly as published; its sha256 is the ETag."""
     notice = notices_service.get(session, notice_id)
@@ -76,7 +81,9 @@ def download_notice(session: SessionDep, principal: AnyUser, notice_id: IdPath) 
     )
 
 
-@router.get("/notices/{notice_id}", response_model=NoticeDetail)
+@router.get(
+    "/notices/{notice_id}", summary="A notice and its decisions", response_model=NoticeDetail
+)
 def get_notice(session: SessionDep, principal: AnyUser, notice_id: IdPath) -> NoticeDetail:
     """A notice and its decisions: what provinces see as final."""
     return _detail(notices_service.get(session, notice_id))
@@ -84,6 +91,7 @@ def get_notice(session: SessionDep, principal: AnyUser, notice_id: IdPath) -> No
 
 @router.post(
     "/appeals",
+    summary="File an appeal (复核)",
     status_code=201,
     response_model=AppealPublic,
     responses={
@@ -95,7 +103,7 @@ def file_appeal(session: SessionDep, principal: ProvinceUser, body: AppealCreate
     return appeals_service.file(session, principal, body)
 
 
-@router.get("/appeals", response_model=Page[AppealPublic], responses=LISTED)
+@router.get("/appeals", summary="List appeals", response_model=Page[AppealPublic], responses=LISTED)
 def list_appeals(
     session: SessionDep, principal: AnyUser, pager: PagerDep, year: YearQuery = None
 ) -> Any:
@@ -104,7 +112,9 @@ def list_appeals(
     return pager.page([AppealPublic.model_validate(r, from_attributes=True) for r in rows], total)
 
 
-@router.get("/appeals/{appeal_id}", response_model=AppealPublic)
+@router.get(
+    "/appeals/{appeal_id}", summary="An appeal and its outcome", response_model=AppealPublic
+)
 def get_appeal(session: SessionDep, principal: AnyUser, appeal_id: IdPath) -> Any:
     """One appeal and its outcome."""
     return appeals_service.get(session, principal, appeal_id)
@@ -112,9 +122,14 @@ def get_appeal(session: SessionDep, principal: AnyUser, appeal_id: IdPath) -> An
 
 @router.post(
     "/appeals/{appeal_id}/evidence",
+    summary="Attach evidence to an appeal",
     status_code=201,
     response_model=EvidencePublic,
     openapi_extra=OPENAPI_BODY,
+    responses={
+        413: {"description": "Over the size limit / 文件过大"},
+        415: {"description": "Not PDF, PNG, JPEG, .docx or .xlsx / 类型不受支持"},
+    },
 )
 async def appeal_evidence(
     request: Request,
@@ -138,7 +153,14 @@ async def appeal_evidence(
     )
 
 
-@router.post("/appeals/{appeal_id}/decision", response_model=AppealPublic)
+@router.post(
+    "/appeals/{appeal_id}/decision",
+    summary="Record an appeal's outcome (re-review chair)",
+    response_model=AppealPublic,
+    responses={
+        409: {"description": "Decided already, or the year has no round / 已办结或无评审轮次"}
+    },
+)
 def decide_appeal(
     session: SessionDep,
     settings: SettingsDep,

@@ -56,13 +56,24 @@ class Recorded(BaseModel):
     kind: str
 
 
-@router.post("/review-rounds", status_code=201, response_model=RoundSummary)
+@router.post(
+    "/review-rounds",
+    summary="Open a review round",
+    status_code=201,
+    response_model=RoundSummary,
+    responses={409: {"description": "A round of that year and rubric exists / 轮次已存在"}},
+)
 def create_round(session: SessionDep, principal: AdminUser, body: RoundCreate) -> Any:
     """Open a review round for a year under a rubric, with its submission window."""
     return progress.round_summary(panels_service.create(session, principal, body))
 
 
-@router.get("/review-rounds", response_model=Page[RoundSummary], responses=LISTED)
+@router.get(
+    "/review-rounds",
+    summary="List review rounds and their windows",
+    response_model=Page[RoundSummary],
+    responses=LISTED,
+)
 def list_rounds(
     session: SessionDep, principal: AnyUser, pager: PagerDep, year: YearQuery = None
 ) -> Any:
@@ -71,7 +82,7 @@ def list_rounds(
     return pager.page([RoundSummary(**progress.round_summary(r)) for r in rows], total)
 
 
-@router.get("/review-rounds/{round_id}")
+@router.get("/review-rounds/{round_id}", summary="A round's progress per province")
 def get_round(session: SessionDep, principal: AnyUser, round_id: IdPath) -> dict[str, Any]:
     """Progress per province: who has graded, what is disputed, what is confirmed."""
     return progress.round_view(session, principal, round_id)
@@ -79,6 +90,7 @@ def get_round(session: SessionDep, principal: AnyUser, round_id: IdPath) -> dict
 
 @router.post(
     "/review-rounds/{round_id}/panels",
+    summary="Assign a province's panel",
     status_code=201,
     response_model=PanelPublic,
     responses={409: {"description": "Conflict of interest or panel exists", **PROBLEM}},
@@ -95,7 +107,11 @@ def assign_panel(
     )
 
 
-@router.get("/review-rounds/{round_id}/provinces/{province}")
+@router.get(
+    "/review-rounds/{round_id}/provinces/{province}",
+    summary="A province's panel, tasks and evidence",
+    responses={409: {"description": "The province has no current evaluation / 尚无当前评估结果"}},
+)
 def province_panel(
     session: SessionDep,
     principal: EvaluatorUser,
@@ -108,8 +124,12 @@ def province_panel(
 
 @router.post(
     "/review-rounds/{round_id}/provinces/{province}/grades",
+    summary="Submit a member's grades",
     status_code=201,
     response_model=Recorded,
+    responses={
+        409: {"description": "Already graded, or no current evaluation / 已提交或尚无评估结果"}
+    },
 )
 def submit_grades(
     session: SessionDep,
@@ -125,8 +145,14 @@ def submit_grades(
 
 @router.post(
     "/review-rounds/{round_id}/provinces/{province}/settlements",
+    summary="Settle a disputed task (chair)",
     status_code=201,
     response_model=Recorded,
+    responses={
+        409: {
+            "description": "Panel incomplete, not disputed, or settled / 评审未完成、无争议或已裁定"
+        }
+    },
 )
 def settle_dispute(
     session: SessionDep,
@@ -142,8 +168,14 @@ def settle_dispute(
 
 @router.post(
     "/review-rounds/{round_id}/provinces/{province}/decision",
+    summary="Confirm or override (chair)",
     status_code=201,
-    responses={409: {"description": "Incomplete panel, open disputes, or a changed proposal"}},
+    responses={
+        409: {
+            "description": "Incomplete panel, open disputes, or grades that changed the "
+            "proposal / 评审未完成、争议未裁定或建议已变化"
+        }
+    },
 )
 def chair_decision(
     request: Request,
@@ -173,8 +205,10 @@ def chair_decision(
 
 @router.post(
     "/review-rounds/{round_id}/provinces/{province}/dissents",
+    summary="Record a member's dissent",
     status_code=201,
     response_model=Recorded,
+    responses={409: {"description": "Grade first / 须先提交评定"}},
 )
 def record_dissent(
     session: SessionDep,
