@@ -21,6 +21,7 @@ from app.core.errors import ProblemError
 from app.core.params import IdPath, PlainText, YearPath
 from app.deps import SessionDep, SettingsDep
 from app.evaluations import service as evaluations_service
+from app.panels import service as panels_service
 from app.reports import service as reports_service
 from app.reports.routes import XLSX, ProvincePath, download
 from app.reviews import service as reviews_service
@@ -163,7 +164,10 @@ def home(
     rows = evaluations_service.list_evaluations(session, me.principal, sort="-year").rows
     years = reports_service.evaluated_years(session)
     next_year = (years[-1] + 1) if years else None
-    return page(request, "home.html", me, rows=rows, years=years, next_year=next_year)
+    rounds = panels_service.list_rounds(session).rows
+    return page(
+        request, "home.html", me, rows=rows, years=years, next_year=next_year, rounds=rounds
+    )
 
 
 @router.get("/home/template/{year}.xlsx")
@@ -197,6 +201,7 @@ async def upload(
         "rows": rows,
         "years": years,
         "next_year": (years[-1] + 1) if years else None,
+        "rounds": panels_service.list_rounds(session).rows,
     }
     if not isinstance(file, UploadFile):
         return page(request, "home.html", me, status_code=422, upload_error=True, **context)
