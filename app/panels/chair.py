@@ -171,7 +171,8 @@ def decide(
     """The chair's confirm or override, carrying the panel's grades (one review)."""
     u = unit(session, round_id, province)
     chair = _chair(session, principal, u, 0)
-    _, found = _complete(session, u)
+    panel, found = _complete(session, u)
+    submitted = grades_of(session, panel)
     grades = final_grades(session, u, found)
     assert u.evaluation.id is not None
     outcome = reviews_service.create(
@@ -206,7 +207,19 @@ def decide(
             "panel.decide",
             "review",
             outcome.review.id,
-            detail={"round_id": round_id, "province_code": u.province_code, "grades": grades},
+            detail={
+                "round_id": round_id,
+                "province_code": u.province_code,
+                "grades": grades,
+                # what the chair decided on: every member's grades and comments
+                "members": {
+                    str(m.evaluator_id): {
+                        "grades": submitted[m.id or 0].grades,
+                        "comments": submitted[m.id or 0].comments,
+                    }
+                    for m in panel
+                },
+            },
         )
     return outcome
 

@@ -334,6 +334,8 @@ def test_a_full_round(client, session, settings, tokens):
         "panel_not_independent",
         "notice_superseded",
     } <= denied
+    decide_js = next(ev for ev in events if ev.action == "panel.decide")
+    assert decide_js.detail["members"][str(c[0])]["grades"]["task_l1"] == "not_started"
     register = next(ev for ev in events if ev.action == "register.write")
     assert register.detail["province_code"] == JS
     assert register.detail["source"] == f"appeal:{appeal_js['id']}"
