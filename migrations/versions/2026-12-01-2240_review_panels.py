@@ -1,7 +1,7 @@
 """review rounds, panels, evidence files, public notices, appeals; evaluator affiliation
 
 Revision ID: 1ee28b48c445
-Revises: 5b1e0c7a9d42
+Revises: 3f1c2b7a9d10
 Create Date: 2026-12-01 21:50:46.733895
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision: str = "1ee28b48c445"
-down_revision: str | None = "5b1e0c7a9d42"
+down_revision: str | None = "3f1c2b7a9d10"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
