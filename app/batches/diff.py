@@ -1,7 +1,11 @@
-"""What a re-score changes: per unit and year, old against new, and a summary.
+"""What a re-score changes: per unit and year, old against new, a summary, and why.
 
 Pure functions over plain snapshots of evaluations (no database), so the comparison can be
-checked by hand on a small cohort.
+checked by hand on a small cohort. Besides totals, ranks and decisions, a snapshot keeps
+what explains a move: each indicator's and pillar's contribution to the total, the gates of
+every type the decision considered (the unit's own type and its fallbacks), with the pass
+score as a gate of its own (``<type>:pass_score``), and the inputs the unit's workbook never
+asked for (``input_not_collected``).
 """
 
 from __future__ import annotations
@@ -29,6 +33,12 @@ class Outcome:
     decision: str
     target_type: str | None
     gates: Mapping[str, bool] = field(default_factory=dict)  # gate code -> passed
+    #: indicator code -> contribution to the total (0 when missing), under the basis type
+    contributions: Mapping[str, float] = field(default_factory=dict)
+    #: pillar code -> sum of its indicators' contributions
+    pillars: Mapping[str, float] = field(default_factory=dict)
+    #: inputs the rubric needs that the unit's workbook template never asked for
+    not_collected: tuple[str, ...] = ()
 
     @property
     def decision_label(self) -> str:
@@ -88,6 +98,10 @@ class UnitChange:
             "target_type_changed": self.target_type_changed,
             "gates_newly_failed": list(self.gates_newly_failed),
             "gates_newly_passed": list(self.gates_newly_passed),
+            "contribution_changes": dict(
+                list(_ordered(contribution_deltas(self, "contributions")).items())[:5]
+            ),
+            "input_not_collected": list(self.new.not_collected) if self.new else [],
         }
 
 
@@ -156,6 +170,7 @@ def compare(old: Iterable[Outcome], new: Iterable[Outcome]) -> list[UnitChange]:
 def summarise(changes: Iterable[UnitChange]) -> dict[str, Any]:
     """Counts a reader looks at first: how many decisions changed, and in which direction."""
     changes = list(changes)
+    decided = [c for c in changes if c.decision_changed and c.old and c.new]
     transitions: Counter[str] = Counter()
     newly_failed: Counter[str] = Counter()
     newly_passed: Counter[str] = Counter()
@@ -191,19 +206,117 @@ def summarise(changes: Iterable[UnitChange]) -> dict[str, Any]:
         else None,
         "max_abs_score_change": round(max(abs(d) for d in deltas), 6) if deltas else None,
         "by_year": {str(y): dict(sorted(c.items())) for y, c in sorted(per_year.items())},
+        "contribution_changes": {
+            "indicators": mean_contribution_change(changes, "contributions"),
+            "pillars": mean_contribution_change(changes, "pillars"),
+            "of_decision_changes": {
+                "indicators": mean_contribution_change(decided, "contributions"),
+                "pillars": mean_contribution_change(decided, "pillars"),
+            },
+        },
+        "units_with_input_not_collected": sum(bool(c.new and c.new.not_collected) for c in changes),
     }
 
 
-def gates_of(result: Mapping[str, Any], unit_type: str) -> dict[str, bool]:
-    """Gate code -> passed under the unit's own type, read from a stored unit result.
+def contribution_deltas(change: UnitChange, what: str) -> dict[str, float]:
+    """New minus old contribution of each indicator (``what="contributions"``) or pillar
+    (``"pillars"``) of a unit present on both sides; one absent on a side counts 0 there."""
+    if change.old is None or change.new is None:
+        return {}
+    old, new = getattr(change.old, what), getattr(change.new, what)
+    return {
+        code: new.get(code, 0.0) - old.get(code, 0.0) for code in sorted(old.keys() | new.keys())
+    }
 
-    A unit outside the programme has no own type: its gates are those of the type its
-    decision points to (the type it applied for or was admitted to), if any.
+
+def mean_contribution_change(changes: Iterable[UnitChange], what: str) -> dict[str, float]:
+    """Mean contribution change per indicator or pillar over the units compared, largest
+    first. For arithmetic aggregation they add up to the mean change of the totals."""
+    sums: dict[str, float] = {}
+    n = 0
+    for change in changes:
+        deltas = contribution_deltas(change, what)
+        if change.old is None or change.new is None:
+            continue
+        n += 1
+        for code, delta in deltas.items():
+            sums[code] = sums.get(code, 0.0) + delta
+    return _ordered({code: total / n for code, total in sums.items()}) if n else {}
+
+
+def _ordered(deltas: Mapping[str, float]) -> dict[str, float]:
+    rounded = {code: round(d, 6) for code, d in deltas.items()}
+    return dict(
+        sorted(((c, d) for c, d in rounded.items() if d), key=lambda kv: (-abs(kv[1]), kv[0]))
+    )
+
+
+def not_collected_summary(
+    entries: Iterable[tuple[int, str, Mapping[str, Any]]],
+) -> dict[str, dict[str, Any]]:
+    """Per input never asked for: how many units, their templates, the indicators' rules.
+
+    ``entries`` are ``(year, unit, input_not_collected entry)`` as runs store them.
     """
-    evaluations = result.get("evaluations") or []
+    out: dict[str, dict[str, Any]] = {}
+    for year, unit, entry in entries:
+        for code in entry.get("inputs") or []:
+            row = out.setdefault(
+                code,
+                {
+                    "units": 0,
+                    "unit_years": [],
+                    "templates": set(),
+                    "rules": Counter(),
+                    "indicators": set(),
+                },
+            )
+            row["units"] += 1
+            row["unit_years"].append(f"{year}/{unit}")
+            row["templates"].add(
+                f"{entry.get('template_rubric')} (template {entry.get('template_version') or '?'})"
+            )
+            for use in entry.get("indicators") or []:
+                if use.get("input") == code:
+                    row["rules"][use.get("rule")] += 1
+                    row["indicators"].add(use.get("indicator"))
+    return {
+        code: {
+            "units": row["units"],
+            "unit_years": sorted(row["unit_years"]),
+            "templates": sorted(row["templates"]),
+            "rules": dict(sorted(row["rules"].items())),
+            "indicators": sorted(row["indicators"]),
+        }
+        for code, row in sorted(out.items())
+    }
+
+
+def gates_of(
+    result: Mapping[str, Any],
+    unit_type: str,
+    considered: Iterable[str] | None = None,
+) -> dict[str, bool]:
+    """``<type>:<gate code>`` -> passed, and ``<type>:pass_score`` -> total reached the pass
+    score, for every type the decision considered, read from a stored unit result.
+
+    ``considered`` lists the types in the order the decision looks at them (the unit's own
+    type, then its fallbacks); by default only the own type. A unit outside the programme
+    has no own type: the type its decision points to (applied for or admitted to) stands in.
+    """
+    evaluations = {ev.get("type"): ev for ev in result.get("evaluations") or []}
     decision = result.get("decision") or {}
-    for wanted in (unit_type, decision.get("to_type")):
-        for ev in evaluations:
-            if ev.get("type") == wanted:
-                return {str(g["code"]): bool(g["passed"]) for g in ev.get("gates") or []}
-    return {}
+    wanted = list(considered) if considered is not None else [unit_type]
+    if unit_type not in evaluations:
+        wanted = [str(decision.get("to_type")), *wanted[1:]]
+    out: dict[str, bool] = {}
+    for type_ in wanted:
+        ev = evaluations.get(type_)
+        if ev is None:
+            continue
+        for g in ev.get("gates") or []:
+            out[f"{type_}:{g['code']}"] = bool(g["passed"])
+        total, pass_score = ev.get("total"), ev.get("pass_score")
+        if pass_score is not None:
+            out[f"{type_}:pass_score"] = total is not None and total >= pass_score
+    return out

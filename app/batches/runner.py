@@ -2,8 +2,9 @@
 
 The runner owns its transactions (it is the "command" here, like a CLI command): it opens a
 unit of work per step, so progress is visible to readers as it goes and a process killed
-half way leaves only staged runs behind, which :func:`app.batches.service.recover_interrupted`
-discards at the next start. Nothing becomes current here; that is :func:`service.promote`.
+half way leaves only staged runs behind, which are discarded once its heartbeat says it is
+gone (see :mod:`app.batches.heartbeat`). Nothing becomes current here; that is
+:func:`service.promote`.
 """
 
 from __future__ import annotations
@@ -17,10 +18,14 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app.batches import service as batches_service
+from app.batches.diff import Outcome
+from app.batches.heartbeat import Heartbeat
 from app.batches.models import Batch, BatchStatus
+from app.batches.outcomes import incomplete_units, outcome_of
 from app.core.database import unit_of_work
 from app.core.model_types import utcnow
 from app.evaluations import service as evaluations_service
+from app.evaluations.models import CohortRun
 from app.rubrics import service as rubrics_service
 
 log = logging.getLogger("ipeval.batches")
@@ -34,7 +39,8 @@ class BatchAborted(Exception):
 
 def _heartbeat(batch: Batch, **extra: Any) -> None:
     # JSON columns are not mutation-tracked: assign a new dict so the change is written.
-    batch.summary = {**batch.summary, **extra, "heartbeat_at": utcnow().isoformat()}
+    batch.summary = {**batch.summary, **extra}
+    batch.heartbeat_at = utcnow()
 
 
 def _claim(session: Session, batch_id: int) -> Batch | None:
@@ -52,25 +58,34 @@ def _claim(session: Session, batch_id: int) -> Batch | None:
     return batch
 
 
-def _score_year(session: Session, batch_id: int, year: int) -> Batch:
+def _score_year(session: Session, batch_id: int, year: int, kept: list[Outcome]) -> Batch:
+    """Score one year into a staged run; its outcomes are appended to ``kept``."""
     batch = batches_service.get(session, batch_id)
     if batch.status != BatchStatus.running:
         raise BatchAborted(f"batch {batch_id} is {batch.status}")
     version = rubrics_service.get(session, batch.rubric_id, batch.rubric_version)
+    rubric = rubrics_service.rubric_of(version)  # parsed once per process and version
+    incomplete: dict[str, Any] = {}
+
+    def observe(run: CohortRun, rows: list[dict[str, Any]]) -> None:
+        uncollected = run.summary.get("input_not_collected") or {}
+        for row in rows:
+            entry = uncollected.get(row["province_code"]) or {}
+            kept.append(outcome_of(row, rubric, entry.get("inputs") or ()))
+        incomplete.update(incomplete_units(rows))
+
     evaluations_service.lock_year(session, year)
     run = evaluations_service.score_year(
         session,
         year=year,
-        rubric=rubrics_service.rubric_of(version),
+        rubric=rubric,
         rubric_source_sha=version.sha256,
         status="staged",
         batch_id=batch_id,
         robustness="full",
+        on_units=observe,
     )
-    problems: dict[str, Any] = {
-        **batches_service.unscoreable_units(session, run),
-        **(run.summary.get("unit_problems") or {}),
-    }
+    problems: dict[str, Any] = {**incomplete, **(run.summary.get("unit_problems") or {})}
     batch.unit_problems = {
         **batch.unit_problems,
         **{f"{year}/{code}": why for code, why in sorted(problems.items())},
@@ -84,7 +99,7 @@ def _score_year(session: Session, batch_id: int, year: int) -> Batch:
     return batch
 
 
-def _finish(session: Session, batch_id: int) -> Batch:
+def _finish(session: Session, batch_id: int, kept: list[Outcome]) -> Batch:
     batch = batches_service.get(session, batch_id)
     if batch.status != BatchStatus.running:
         raise BatchAborted(f"batch {batch_id} is {batch.status}")
@@ -92,7 +107,7 @@ def _finish(session: Session, batch_id: int) -> Batch:
         # A dry run's results stay readable for the diff but can never become current.
         for run in batches_service.runs_of(session, batch_id):
             evaluations_service.discard_run(session, run)
-    diff = batches_service.diff(session, batch_id)
+    diff = batches_service.diff(session, batch_id, new=kept)
     batch.status = BatchStatus.succeeded
     batch.active_slot = None
     batch.finished_at = utcnow()
@@ -110,6 +125,11 @@ def run_batch(
     finish). An error fails the batch (its staged runs discarded) rather than propagating,
     so a background runner always leaves the batch in a final state.
     """
+    with Heartbeat(engine, batch_id):
+        return _run(engine, batch_id, on_progress)
+
+
+def _run(engine: Engine, batch_id: int, on_progress: ProgressCallback | None) -> Batch:
     try:
         with unit_of_work(engine) as session:
             claimed = _claim(session, batch_id)
@@ -117,12 +137,13 @@ def run_batch(
             with unit_of_work(engine) as session:
                 return batches_service.get(session, batch_id)
         _notify(on_progress, claimed)
+        kept: list[Outcome] = []
         for year in claimed.years:
             with unit_of_work(engine) as session:
-                batch = _score_year(session, batch_id, year)
+                batch = _score_year(session, batch_id, year, kept)
             _notify(on_progress, batch)
         with unit_of_work(engine) as session:
-            batch = _finish(session, batch_id)
+            batch = _finish(session, batch_id, kept)
         _notify(on_progress, batch)
         return batch
     except BatchAborted:

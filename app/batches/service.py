@@ -9,8 +9,6 @@ the caller commits.
 
 from __future__ import annotations
 
-import os
-import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,8 +20,10 @@ from sqlmodel import Session, col, select
 
 from app.audit import service as audit_service
 from app.auth.service import Principal
-from app.batches.diff import Outcome, UnitChange, compare, gates_of, summarise
+from app.batches import heartbeat
+from app.batches.diff import Outcome, UnitChange, compare, not_collected_summary, summarise
 from app.batches.models import Batch, BatchPublic, BatchStatus
+from app.batches.outcomes import stored_outcomes
 from app.batches.stability import stability_changes, summarise_stability
 from app.batches.workbook import diff_workbook
 from app.core.errors import Conflict, Location, NotFound, ProblemError
@@ -31,7 +31,7 @@ from app.core.listing import Rows, Window, fetch_page
 from app.core.model_types import utcnow
 from app.evaluations import service as evaluations_service
 from app.evaluations import years as years_service
-from app.evaluations.models import CohortRun, Evaluation, RunStatus
+from app.evaluations.models import CohortRun, RunStatus
 from app.masterdata.provinces import all_provinces
 from app.reviews.models import Review
 from app.rubrics import service as rubrics_service
@@ -49,9 +49,13 @@ class BatchDiff:
     stability: list[dict[str, Any]] = field(default_factory=list)
 
 
-def runner_identity() -> dict[str, Any]:
-    """Which process runs a batch, so a restart can tell a dead runner from a live one."""
-    return {"host": socket.gethostname(), "pid": os.getpid()}
+runner_identity = heartbeat.runner_identity
+
+INTERRUPTED = (
+    "interrupted: the process running this batch stopped before it finished; "
+    "its staged results were discarded and the current results are unchanged / "
+    "运行该批次的进程已中断，暂存结果已丢弃，当前结果未受影响"
+)
 
 
 def _years_problem(en: str, zh: str) -> ProblemError:
@@ -88,6 +92,34 @@ def active(session: Session) -> Batch | None:
     return session.exec(select(Batch).where(col(Batch.status).in_(ACTIVE))).first()
 
 
+def recover(session: Session, batch: Batch, *, by: str) -> Batch:
+    """Fail a batch whose runner is gone (audited as ``batch.recover`` by ``by``)."""
+    fail(session, batch, INTERRUPTED)
+    age = heartbeat.age(batch)
+    audit_service.record(
+        session,
+        None,
+        "batch.recover",
+        "batch",
+        batch.id,
+        detail={
+            "runner": batch.summary.get("runner"),
+            "heartbeat_age_seconds": None if age is None else round(age.total_seconds(), 3),
+        },
+        system_actor=by,
+    )
+    return batch
+
+
+def _years_without_submissions(session: Session, years: Sequence[int]) -> list[int]:
+    found = session.exec(
+        select(Submission.year)
+        .where(col(Submission.year).in_(years), col(Submission.is_current))
+        .distinct()
+    ).all()
+    return sorted(set(years) - set(found))
+
+
 def _busy(running: Batch) -> Conflict:
     return Conflict(
         "batch_running",
@@ -114,7 +146,23 @@ def create(
     """
     version = rubrics_service.get_by_ref(session, rubric)
     wanted = check_years(years)
+    empty = _years_without_submissions(session, wanted)
+    if empty:
+        raise ProblemError(
+            code="batch_years_empty",
+            title="Unprocessable Content",
+            status=422,
+            detail_en=f"Nothing to score in {empty}: no province has a submission for "
+            f"{'that year' if len(empty) == 1 else 'those years'}. Leave them out of 'years'.",
+            detail_zh=f"{empty} 年度没有任何填报，无可评分；请从 years 中去掉这些年度。",
+            location=Location(field="years"),
+            extra={"years": empty},
+        )
     running = active(session)
+    if running is not None and heartbeat.is_dead(running):
+        # its runner died (kill -9, a crashed server): any process frees the slot
+        recover(session, running, by="batch.create")
+        running = None
     if running is not None:
         raise _busy(running)
     units_total = session.exec(
@@ -132,7 +180,8 @@ def create(
         active_slot=1,
         units_total=int(units_total),
         created_by=actor.id if actor else None,
-        summary={"runner": runner_identity(), "heartbeat_at": utcnow().isoformat()},
+        heartbeat_at=utcnow(),
+        summary={"runner": runner_identity()},
         unit_problems={},
     )
     try:
@@ -176,28 +225,6 @@ def runs_of(session: Session, batch_id: int) -> list[CohortRun]:
             select(CohortRun).where(CohortRun.batch_id == batch_id).order_by(col(CohortRun.year))
         ).all()
     )
-
-
-def unscoreable_units(session: Session, run: CohortRun) -> dict[str, dict[str, Any]]:
-    """Units of ``run`` the rubric could not score (decision ``incomplete``), and why.
-
-    Typically a newer rubric needs an indicator the stored submission does not have.
-    """
-    rows = session.exec(
-        select(Evaluation).where(Evaluation.run_id == run.id, Evaluation.decision == "incomplete")
-    ).all()
-    out: dict[str, dict[str, Any]] = {}
-    for e in rows:
-        own: dict[str, Any] = next(
-            (ev for ev in e.result.get("evaluations") or [] if ev.get("type") == e.unit_type), {}
-        )
-        out[e.province_code] = {
-            "decision": "incomplete",
-            "missing": list(own.get("blocked_by") or []),
-            "errors": list(e.result.get("errors") or []),
-            "reasons": list((e.result.get("decision") or {}).get("reasons") or []),
-        }
-    return out
 
 
 def _refuse_promote(batch: Batch) -> None:
@@ -299,33 +326,26 @@ def _stale_review_ids(session: Session) -> set[int]:
     return {i for i in ids if i is not None}
 
 
-def _outcomes(session: Session, run_ids: Sequence[int]) -> list[Outcome]:
-    if not run_ids:
-        return []
-    rows = session.exec(select(Evaluation).where(col(Evaluation.run_id).in_(run_ids))).all()
-    return [
-        Outcome(
-            province_code=e.province_code,
-            year=e.year,
-            total=e.total,
-            rank=e.rank,
-            decision=e.decision,
-            target_type=e.target_type,
-            gates=gates_of(e.result, e.unit_type),
-        )
-        for e in rows
-    ]
+def diff(session: Session, batch_id: int, new: Sequence[Outcome] | None = None) -> BatchDiff:
+    """Old (the runs current when the batch ran) against new (the batch's runs), and why.
 
-
-def diff(session: Session, batch_id: int) -> BatchDiff:
-    """Old (the runs current when the batch ran) against new (the batch's runs)."""
+    ``new`` are the batch's outcomes when the caller still holds them (the runner does);
+    otherwise they are read back, in chunks, like the old ones.
+    """
     batch = get(session, batch_id)
     base = [r for r in (batch.summary.get("base_runs") or {}).values() if r is not None]
-    new = [r.id for r in runs_of(session, batch_id) if r.id is not None]
-    changes = compare(_outcomes(session, base), _outcomes(session, new))
+    runs = runs_of(session, batch_id)
+    if new is None:
+        new = list(stored_outcomes(session, [r.id for r in runs if r.id is not None]))
+    changes = compare(stored_outcomes(session, base), new)
     summary = summarise(changes)
     summary["unit_problems"] = len(batch.unit_problems or {})
-    stability = stability_changes(session, base, new)
+    summary["input_not_collected"] = not_collected_summary(
+        (run.year, unit, entry)
+        for run in runs
+        for unit, entry in sorted((run.summary.get("input_not_collected") or {}).items())
+    )
+    stability = stability_changes(session, base, [r.id for r in runs if r.id is not None])
     summary["stability"] = summarise_stability(stability)
     return BatchDiff(batch, summary, changes, stability)
 
@@ -360,6 +380,10 @@ class BatchView(BatchPublic):
     runs: list[int]
     diff_summary: dict[str, Any] | None
     stale_reviews: list[int]
+    #: seconds since the runner's last heartbeat, and whether it is presumed alive (for a
+    #: queued or running batch; see app.batches.heartbeat for the rule and its bound)
+    heartbeat_age_seconds: float | None
+    runner_alive: bool | None
     #: year -> the rubric promoting assigned it (and the one it had before)
     assigned_years: dict[str, dict[str, str | None]]
 
@@ -369,6 +393,7 @@ def view(session: Session, batch: Batch) -> BatchView:
     elapsed = (end - batch.started_at).total_seconds() if batch.started_at else None
     total = max(batch.units_total, 1)
     public = BatchPublic.model_validate(batch, from_attributes=True)
+    beat_age = heartbeat.age(batch)
     return BatchView(
         **public.model_dump(),
         rubric=f"{batch.rubric_id}@{batch.rubric_version}",
@@ -386,6 +411,8 @@ def view(session: Session, batch: Batch) -> BatchView:
         diff_summary=batch.summary.get("diff"),
         stale_reviews=list(batch.summary.get("stale_reviews") or []),
         assigned_years=dict(batch.summary.get("assigned_years") or {}),
+        heartbeat_age_seconds=None if beat_age is None else round(beat_age.total_seconds(), 3),
+        runner_alive=None if batch.status not in ACTIVE else not heartbeat.is_dead(batch),
     )
 
 

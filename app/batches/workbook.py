@@ -35,6 +35,7 @@ CHANGE_COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("新目标类型\nNew target type", "new_target", 14),
     ("新未达门槛\nGates newly failed", "failed", 24),
     ("新达到门槛\nGates newly passed", "passed", 24),
+    ("未采集的输入\nInputs not collected", "not_collected", 30),
 )
 
 
@@ -76,10 +77,18 @@ def _summary_sheet(sheet: Any, batch: Mapping[str, Any], summary: Mapping[str, A
     ]
     for label, value in rows:
         write_row(sheet, [label, value])
+    moves = summary.get("contribution_changes") or {}
+    uncollected = {
+        f"{code} ({', '.join(e.get('templates') or [])})": e.get("units")
+        for code, e in (summary.get("input_not_collected") or {}).items()
+    }
     for title, counts in (
         ("结论变化方向 Decision changes (old→new)", summary.get("transitions") or {}),
         ("新未达门槛 Gates newly failed", summary.get("gates_newly_failed") or {}),
         ("新达到门槛 Gates newly passed", summary.get("gates_newly_passed") or {}),
+        ("未采集的输入（单位数） Inputs not collected (units)", uncollected),
+        ("支柱平均贡献变化 Mean pillar contribution Δ", moves.get("pillars") or {}),
+        ("指标平均贡献变化 Mean indicator contribution Δ", moves.get("indicators") or {}),
     ):
         write_row(sheet, [])
         write_row(sheet, [title, "数量 Count"])
@@ -125,6 +134,7 @@ def _row(c: UnitChange, names: Mapping[str, str]) -> dict[str, Any]:
         "new_target": n.target_type if n else None,
         "failed": ", ".join(c.gates_newly_failed),
         "passed": ", ".join(c.gates_newly_passed),
+        "not_collected": ", ".join(n.not_collected) if n else "",
     }
 
 

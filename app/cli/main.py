@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from app.cli import (
+    batch,
     demo,
     documents,
     intake,
@@ -31,6 +32,7 @@ for module in (
     tokens,
     rubrics,
     rescore,
+    batch,
     robustness,
     score,
     intake,

@@ -56,7 +56,7 @@ def rescore(
 ) -> None:
     """Re-score past years into staged results and show what changes / 批量重新评分.
 
-    Nothing becomes current: promote with POST /api/v1/batches/{id}/promote.
+    Nothing becomes current: promote with `ipeval batch promote ID` (or the API).
     """
     wanted = parse_years(years)
     engine = make_engine(get_settings())
@@ -127,7 +127,10 @@ def _print_summary(view: batches_service.BatchView) -> None:
         missing = ", ".join(why.get("missing") or []) if isinstance(why, dict) else ""
         typer.echo(f"  not scored / 无法评分 {unit}: {missing or why}")
     if view.status == "succeeded" and not view.dry_run:
-        typer.echo(f"promote with POST /api/v1/batches/{view.id}/promote / 确认后发布")
+        typer.echo(
+            f"read `ipeval batch diff {view.id}`, then `ipeval batch promote {view.id}` "
+            f"(or POST /api/v1/batches/{view.id}/promote) / 查看差异后发布"
+        )
 
 
 def register(cli: typer.Typer) -> None:

@@ -49,8 +49,9 @@ __all__ = [
     "rubric_for_reading",
 ]
 
-#: Scoring a year hands the library's unit documents to an optional observer (a batch keeps
-#: the compact outcomes it compares, instead of reading every stored result back).
+#: Scoring a year hands the evaluation rows it inserted (plain dicts, ``result`` included) to
+#: an optional observer: a batch keeps the compact outcomes it compares, instead of reading
+#: every stored result back.
 UnitsObserver = Callable[[CohortRun, list[dict[str, Any]]], None]
 
 
@@ -130,12 +131,11 @@ def score_year(
     session.flush()
     assert run.id is not None
     session.add(RunInput(run_id=run.id, inputs=_inputs_of(data)))
-    if result is not None:
-        _add_evaluations(session, run, result, doc, data.submissions)
-        if data.cohort is not None:
-            robustness_service.for_new_run(session, run, rubric, data.cohort, robustness)
+    rows = _add_evaluations(session, run, result, doc, data.submissions) if result else []
+    if result is not None and data.cohort is not None:
+        robustness_service.for_new_run(session, run, rubric, data.cohort, robustness)
     if on_units is not None:
-        on_units(run, doc.get("units", []))
+        on_units(run, rows)
     audit_service.record(
         session,
         actor,
@@ -192,8 +192,9 @@ def _add_evaluations(
     result: CohortResult,
     doc: dict[str, Any],
     submissions: dict[str, Any],
-) -> None:
-    """Insert one evaluation row per unit of ``doc`` (the run's result document).
+) -> list[dict[str, Any]]:
+    """Insert one evaluation row per unit of ``doc`` (the run's result document); returns
+    the rows.
 
     Everything is read from the document the caller already decoded from ``result.to_json()``
     (the same values the typed ``result`` holds), and the rows go in with one bulk insert
@@ -229,6 +230,7 @@ def _add_evaluations(
     _rank(rows)
     if rows:
         session.execute(insert(Evaluation.__table__), rows)  # type: ignore[attr-defined]
+    return rows
 
 
 def _basis_total(unit: dict[str, Any]) -> float | None:

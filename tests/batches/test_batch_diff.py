@@ -90,16 +90,38 @@ def test_a_cohort_compared_with_itself_never_changes(units):
     assert all(c.kind == "unchanged" and c.score_delta == 0 for c in compare(outcomes, outcomes))
 
 
-def test_gates_of_reads_the_units_own_type():
+def test_gates_of_reads_the_considered_types_with_the_pass_score_as_a_gate():
     result = {
         "evaluations": [
-            {"type": "leading", "gates": [{"code": "g1", "passed": False}]},
-            {"type": "supporting", "gates": [{"code": "g1", "passed": True}]},
+            # leading: 78 < pass score 80 -> leading:pass_score fails
+            {
+                "type": "leading",
+                "total": 78.0,
+                "pass_score": 80.0,
+                "gates": [{"code": "g1", "passed": False}],
+            },
+            # supporting: 78 >= 60 -> supporting:pass_score passes
+            {
+                "type": "supporting",
+                "total": 78.0,
+                "pass_score": 60.0,
+                "gates": [{"code": "g1", "passed": True}],
+            },
+            # characteristic: no total (missing) -> characteristic:pass_score fails
+            {"type": "characteristic", "total": None, "pass_score": 40.0, "gates": []},
         ],
         "decision": {"to_type": "supporting"},
     }
-    assert gates_of(result, "leading") == {"g1": False}
-    assert gates_of(result, "none") == {"g1": True}  # an entrant: the type it applied for
+    assert gates_of(result, "leading") == {"leading:g1": False, "leading:pass_score": False}
+    assert gates_of(result, "leading", ["leading", "supporting", "characteristic"]) == {
+        "leading:g1": False,
+        "leading:pass_score": False,
+        "supporting:g1": True,
+        "supporting:pass_score": True,
+        "characteristic:pass_score": False,
+    }
+    # an entrant has no own type: the type it applied for (its decision's) stands in
+    assert gates_of(result, "none") == {"supporting:g1": True, "supporting:pass_score": True}
     assert gates_of({}, "leading") == {}
 
 

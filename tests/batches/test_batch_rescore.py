@@ -18,8 +18,21 @@ unit    type            a    b   v1 total (0.5a+0.5b)     v2 total (0.8a+0.2b)
 Ranks are within the unit's own type, total descending. Leading, v1: 110000 (85) 1,
 320000 (80) 2, 330000 (79) 3; v2: 110000 (88) 1, 330000 (79.6) 2, 320000 (68) 3.
 So: 5 units changed score; 2 decisions changed, both pass→reclassify; 2 ranks changed
-(320000 +1, 330000 -1); gate_a newly failed once (320000). Mean |Δ| = (3 + 12 + 0.6 + 6 + 3)
-/ 5 = 24.6 / 5 = 4.92; max |Δ| = 12.
+(320000 +1, 330000 -1). Mean |Δ| = (3 + 12 + 0.6 + 6 + 3) / 5 = 24.6 / 5 = 4.92; max |Δ| = 12.
+
+Gates, over the types each decision considers (own type, then its fallbacks), the pass score
+counted as a gate: 320000 newly fails leading:gate_a (60 < 70) and leading:pass_score
+(80 -> 68 < 80); 440000 newly fails supporting:pass_score (60 -> 54 < 60); nothing else
+flips (330000 fails leading's 80 on both sides, 510000 characteristic's 40 on both).
+
+Contributions (weight x normalised, own type) and their change v1 -> v2:
+110000 l_a 45 -> 72 (+27), l_b 40 -> 16 (-24); 320000 l_a 30 -> 48 (+18), l_b 50 -> 20 (-30);
+330000 l_a 40 -> 64 (+24), l_b 39 -> 15.6 (-23.4); 440000 s_a 25 -> 40 (+15), s_b 35 -> 14
+(-21); 510000 c_a 15 -> 24 (+9), c_b 10 -> 4 (-6). Means over the 5 units (0 where a unit
+has no such indicator): l_a 69/5 = 13.8, l_b -77.4/5 = -15.48, s_a 15/5 = 3, s_b -21/5 =
+-4.2, c_a 9/5 = 1.8, c_b -6/5 = -1.2; they add up to -2.28 = the mean total change
+(3 - 12 + 0.6 - 6 + 3) / 5. Over the 2 decision changes (320000, 440000): l_b -30/2 = -15,
+s_b -21/2 = -10.5, l_a 18/2 = 9, s_a 15/2 = 7.5.
 """
 
 from __future__ import annotations
@@ -109,7 +122,8 @@ def test_rescore_stages_results_and_the_diff_matches_the_hand_arithmetic(fresh_e
     changes = {c.province_code: c for c in result.changes}
     assert (changes["320000"].old.total, changes["320000"].new.total) == (80.0, 68.0)
     assert changes["320000"].new.decision_label == "reclassify:supporting"
-    assert changes["320000"].gates_newly_failed == ("gate_a",)
+    assert changes["320000"].gates_newly_failed == ("leading:gate_a", "leading:pass_score")
+    assert changes["440000"].gates_newly_failed == ("supporting:pass_score",)
     assert (changes["320000"].rank_delta, changes["330000"].rank_delta) == (1, -1)
     assert changes["330000"].new.total == 79.6 and not changes["330000"].decision_changed
     assert changes["440000"].new.decision_label == "reclassify:characteristic"
@@ -117,7 +131,30 @@ def test_rescore_stages_results_and_the_diff_matches_the_hand_arithmetic(fresh_e
     s = result.summary
     assert (s["units"], s["changed"], s["decisions_changed"]) == (5, 5, 2)
     assert s["transitions"] == {"pass→reclassify": 2}
-    assert s["gates_newly_failed"] == {"gate_a": 1} and s["ranks_changed"] == 2
+    assert s["gates_newly_failed"] == {
+        "leading:gate_a": 1,
+        "leading:pass_score": 1,
+        "supporting:pass_score": 1,
+    }
+    assert s["gates_newly_passed"] == {} and s["ranks_changed"] == 2
+    moves = s["contribution_changes"]
+    assert moves["indicators"] == {
+        "l_b": -15.48,
+        "l_a": 13.8,
+        "s_b": -4.2,
+        "s_a": 3.0,
+        "c_a": 1.8,
+        "c_b": -1.2,
+    }
+    assert sum(moves["indicators"].values()) == pytest.approx(-2.28)
+    assert moves["pillars"] == {"l_all": -1.68, "s_all": -1.2, "c_all": 0.6}
+    assert moves["of_decision_changes"]["indicators"] == {
+        "l_b": -15.0,
+        "s_b": -10.5,
+        "l_a": 9.0,
+        "s_a": 7.5,
+    }
+    assert changes["320000"].as_dict()["contribution_changes"] == {"l_b": -30.0, "l_a": 18.0}
     assert (s["mean_abs_score_change"], s["max_abs_score_change"]) == (4.92, 12.0)
     assert batch.summary["diff"]["transitions"] == {"pass→reclassify": 2}
 

@@ -54,7 +54,7 @@ def test_start_follow_diff_and_promote(api):
     assert diff["summary"]["transitions"] == {"pass→reclassify": 2}
     row = next(c for c in diff["changes"] if c["province_code"] == "320000")
     assert (row["old"]["decision"], row["new"]["decision"]) == ("pass", "reclassify")
-    assert row["gates_newly_failed"] == ["gate_a"]
+    assert row["gates_newly_failed"] == ["leading:gate_a", "leading:pass_score"]
 
     xlsx = client.get(f"/api/v1/batches/{batch_id}/diff.xlsx", headers=h["evaluator"])
     assert xlsx.status_code == 200 and xlsx.headers["content-type"].startswith(
