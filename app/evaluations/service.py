@@ -281,6 +281,9 @@ def promote_run(session: Session, run: CohortRun, *, actor: Principal | None = N
     run.status = RunStatus.current
     session.add(run)
     session.flush()
+    # A year with results always has an assignment: one made current without (a first run
+    # scored under an explicit rubric) pins the rubric it was scored with.
+    years.pin(session, run.year, run.rubric_sha256, actor=actor)
     stale = mark_stale_reviews(session, run)
     audit_service.record(
         session,

@@ -117,6 +117,22 @@ def assign(
     return row, previous
 
 
+def pin(session: Session, year: int, rubric_sha256: str, *, actor: Principal | None = None) -> None:
+    """Assign the rubric with ``rubric_sha256`` to ``year`` unless it already has one."""
+    if get(session, year) is not None:
+        return
+    version = rubrics_service.get_by_sha256(session, rubric_sha256)
+    if version is not None:
+        assign(
+            session,
+            year,
+            version,
+            source="first_scoring",
+            reason="first results of the year: the rubric they were scored with",
+            actor=actor,
+        )
+
+
 def rubric_for_year(
     session: Session, settings: Settings, year: int, *, actor: Principal | None = None
 ) -> CurrentRubric:
