@@ -4,7 +4,8 @@ Pure functions over plain snapshots of evaluations (no database), so the compari
 checked by hand on a small cohort. Besides totals, ranks and decisions, a snapshot keeps
 what explains a move: each indicator's and pillar's contribution to the total, the gates of
 every type the decision considered (the unit's own type and its fallbacks), with the pass
-score as a gate of its own (``<type>:pass_score``), and the inputs the unit's workbook never
+score and the type's cap as gates of their own (``<type>:pass_score``, ``<type>:cap``:
+a place within the cap, or qualified without one), and the inputs the unit's workbook never
 asked for (``input_not_collected``).
 """
 
@@ -246,9 +247,8 @@ def mean_contribution_change(changes: Iterable[UnitChange], what: str) -> dict[s
 
 def _ordered(deltas: Mapping[str, float]) -> dict[str, float]:
     rounded = {code: round(d, 6) for code, d in deltas.items()}
-    return dict(
-        sorted(((c, d) for c, d in rounded.items() if d), key=lambda kv: (-abs(kv[1]), kv[0]))
-    )
+    # zero changes stay listed (last): a pillar that gained weight but adds nothing explains
+    return dict(sorted(rounded.items(), key=lambda kv: (-abs(kv[1]), kv[0])))
 
 
 def not_collected_summary(
@@ -276,10 +276,9 @@ def not_collected_summary(
             row["templates"].add(
                 f"{entry.get('template_rubric')} (template {entry.get('template_version') or '?'})"
             )
-            for use in entry.get("indicators") or []:
-                if use.get("input") == code:
-                    row["rules"][use.get("rule")] += 1
-                    row["indicators"].add(use.get("indicator"))
+            uses = [u for u in entry.get("indicators") or [] if u.get("input") == code]
+            row["rules"].update({str(u.get("rule")) for u in uses})  # units per rule
+            row["indicators"].update(str(u.get("indicator")) for u in uses)
     return {
         code: {
             "units": row["units"],
@@ -319,4 +318,9 @@ def gates_of(
         total, pass_score = ev.get("total"), ev.get("pass_score")
         if pass_score is not None:
             out[f"{type_}:pass_score"] = total is not None and total >= pass_score
+    cap = decision.get("cap")
+    if cap:
+        # the cohort-wide cap: a place within it (True), or qualified but no place (False)
+        fell = cap.get("fell_from")
+        out[f"{fell or cap.get('type')}:cap"] = not fell and not cap.get("over_cap")
     return out

@@ -60,6 +60,8 @@ def outcome_of(
     result: Mapping[str, Any] = row["result"]
     unit_type = str(row["unit_type"])
     basis = _basis(result, unit_type)
+    # an entrant has no own type: the type it applied for (its basis) and what follows it
+    basis_type = str(basis["type"]) if basis is not None else unit_type
     contributions: dict[str, float] = {}
     pillars: dict[str, float] = {}
     if basis is not None:
@@ -81,7 +83,7 @@ def outcome_of(
         rank=row["rank"],
         decision=str(row["decision"]),
         target_type=row["target_type"],
-        gates=gates_of(result, unit_type, _considered(rubric, unit_type)),
+        gates=gates_of(result, basis_type, _considered(rubric, basis_type)),
         contributions=contributions,
         pillars=pillars,
         not_collected=tuple(not_collected),

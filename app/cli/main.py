@@ -16,6 +16,7 @@ from app.cli import (
     score,
     serve,
     tokens,
+    verify,
 )
 from app.cli.db import db_cli
 
@@ -33,6 +34,7 @@ for module in (
     rubrics,
     rescore,
     batch,
+    verify,
     robustness,
     score,
     intake,

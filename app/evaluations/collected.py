@@ -60,10 +60,10 @@ def not_collected(
     """
     wanted = [f.code for f in rubric.inputs]
     use = _indicator_use(rubric)
-    asked_by: dict[str, set[str] | None] = {}
+    asked_by: dict[tuple[str, str, int], set[str] | None] = {}
     out: dict[str, dict[str, Any]] = {}
     for code, submission in sorted(submissions.items()):
-        key = submission.rubric_sha256
+        key = (submission.rubric_sha256, submission.rubric_id, submission.rubric_version)
         if key not in asked_by:
             template = template_rubric(session, submission)
             asked_by[key] = None if template is None else {f.code for f in template.inputs}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -27,6 +27,7 @@ from app.core.settings import Settings
 from app.evaluations import identity, years
 from app.evaluations import robustness as robustness_service
 from app.evaluations.cohort import CohortInput, build_input, current_submissions
+from app.evaluations.grades import TaskGrade
 from app.evaluations.grades import annotate as annotate_grades
 from app.evaluations.models import CohortRun, Evaluation, RunInput, RunStatus, YearRubricPublic
 from app.evaluations.staleness import DECIDING, latest_reviews, mark_stale_reviews
@@ -39,7 +40,7 @@ from app.evaluations.years import (
 )
 from app.reviews.models import Review
 from app.rubrics import service as rubrics_service
-from scoring import CohortResult, Rubric, score_cohort
+from scoring import CohortData, CohortResult, Rubric, score_cohort
 
 __all__ = [
     "DEFAULT_RUBRIC_ID",
@@ -82,9 +83,33 @@ def get_run(session: Session, run_id: int) -> CohortRun:
     return run
 
 
-def _sha256_json(data: Any) -> str:
+def canonical_json(data: Any) -> bytes:
+    """The canonical encoding a stored result is hashed in (sorted keys, no spaces, UTF-8)."""
     text_ = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text_.encode("utf-8")).hexdigest()
+    return text_.encode("utf-8")
+
+
+def _sha256_json(data: Any) -> str:
+    return hashlib.sha256(canonical_json(data)).hexdigest()
+
+
+def result_document(
+    rubric: Rubric, cohort: CohortData | None, graded: Mapping[str, list[TaskGrade]]
+) -> tuple[CohortResult | None, dict[str, Any]]:
+    """Score a cohort and decode the result document, grades annotated (the one code path
+    for scoring a year and for replaying it in :mod:`app.evaluations.verify`)."""
+    result = score_cohort(rubric, cohort) if cohort is not None else None
+    # to_json() rounds and drops NaN: the stored breakdown is exactly what the library
+    # guarantees to be reproducible byte for byte.
+    doc: dict[str, Any] = json.loads(result.to_json()) if result is not None else {}
+    annotate_grades(doc, graded)
+    return result, doc
+
+
+def breakdowns(doc: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Unit id -> the breakdown stored as that unit's evaluation ``result``."""
+    shared = {"rubric": doc["rubric"], "year": doc["year"], "inputs_sha256": doc["inputs_sha256"]}
+    return {unit["unit"]: {**unit, **shared} for unit in doc.get("units", [])}
 
 
 def score_year(
@@ -111,11 +136,7 @@ def score_year(
     :mod:`app.evaluations.robustness`).
     """
     data = build_input(session, rubric, year)
-    result = score_cohort(rubric, data.cohort) if data.cohort is not None else None
-    # to_json() rounds and drops NaN: the stored breakdown is exactly what the library
-    # guarantees to be reproducible byte for byte.
-    doc: dict[str, Any] = json.loads(result.to_json()) if result is not None else {}
-    annotate_grades(doc, data.graded)
+    result, doc = result_document(rubric, data.cohort, data.graded)
     run = CohortRun(
         year=year,
         rubric_id=rubric.id,
@@ -203,10 +224,8 @@ def _add_evaluations(
     back with a query.
     """
     assert run.id is not None
-    shared = {"rubric": doc["rubric"], "year": doc["year"], "inputs_sha256": doc["inputs_sha256"]}
     rows = []
-    for unit in doc["units"]:
-        breakdown = {**unit, **shared}
+    for unit, breakdown in zip(doc["units"], breakdowns(doc).values(), strict=True):
         total = _basis_total(unit)
         decision = unit["decision"]
         rows.append(
