@@ -156,7 +156,7 @@ def _input_cell(
     _name(wb, spec.code, ws, ref)
 
 
-def _instructions(ws: Worksheet, spec: TemplateSpec) -> None:
+def _instructions(ws: Worksheet, spec: TemplateSpec, deadline: str | None = None) -> None:
     r = spec.rubric
     head = [
         f"{without_year(r.spec.name_zh)}（{spec.year}）填报模板",
@@ -165,6 +165,7 @@ def _instructions(ws: Worksheet, spec: TemplateSpec) -> None:
         f"模板版本 Template version: {TEMPLATE_VERSION}",
         f"省份 Province: {spec.province.name_zh} {spec.province.name_en}",
         f"填报年度 Reporting year: {spec.year}",
+        *([f"报送截止 Submission deadline: {deadline}"] if deadline else []),
         "",
     ]
     lines = head + [f"{i}. {zh} {en}" for i, (zh, en) in enumerate(_STEPS, start=1)]
@@ -334,17 +335,23 @@ def _print_layout(wb: Workbook, spec: TemplateSpec) -> None:
 
 
 def write_template(
-    rubric: Rubric, *, year: int, province: Province, unit_type: str | None = None
+    rubric: Rubric,
+    *,
+    year: int,
+    province: Province,
+    unit_type: str | None = None,
+    deadline: str | None = None,
 ) -> bytes:
     """The .xlsx template for ``province`` and ``year`` under ``rubric``.
 
     ``unit_type`` (leading / supporting / characteristic / none) keeps only that type's
     pilot tasks; without it every pilot task is listed with the type that must do it.
+    ``deadline`` (text, e.g. ``2020-11-30 16:00 UTC``) is printed on the instructions sheet.
     Deterministic for the same arguments, apart from the zip timestamps.
     """
     spec = build_spec(rubric, province=province, year=year)
     wb = Workbook()
-    _instructions(wb.active, spec)
+    _instructions(wb.active, spec, deadline)
     wb.active.title = INSTRUCTIONS_SHEET
     _basic(wb, wb.create_sheet(BASIC_SHEET), spec)
     _indicators(wb, wb.create_sheet(INDICATOR_SHEET), spec)

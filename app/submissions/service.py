@@ -358,8 +358,13 @@ def template(
         rubric = rubrics_service.rubric_of(rubrics_service.get_by_ref(session, rubric_ref))
     else:
         rubric = evaluations_service.rubric_for_reading(session, settings, year)
+    review_round = panels_service.round_of_year(session, year)
     data = write_template(
-        rubric, year=year, province=unit, unit_type=_known_type(session, unit.code, year)
+        rubric,
+        year=year,
+        province=unit,
+        unit_type=_known_type(session, unit.code, year),
+        deadline=f"{review_round.deadline:%Y-%m-%d %H:%M} UTC" if review_round else None,
     )
     return data, f"ipeval-{year}-{unit.code}-{rubric.id}-v{rubric.version}.xlsx"
 

@@ -64,3 +64,18 @@ def test_flagged_or_in_time(client, session, settings, tokens, policy, deadline,
         f"/api/v1/submissions/{r.json()['submission']['id']}", headers=bearer(tokens["admin"])
     ).json()
     assert detail["report"].get("late", False) is late
+
+
+def test_the_template_shows_the_deadline(client, session, settings, tokens):
+    import io
+
+    import openpyxl
+
+    _round(session, settings, "refuse", datetime(2099, 11, 30, 16, tzinfo=UTC))
+    r = client.get(
+        "/api/v1/templates/2020.xlsx?province=320000", headers=bearer(tokens["province_a"])
+    )
+    assert r.status_code == 200, r.text
+    sheet = openpyxl.load_workbook(io.BytesIO(r.content)).worksheets[0]
+    lines = [c.value for c in sheet["A"] if c.value]
+    assert "报送截止 Submission deadline: 2099-11-30 16:00 UTC" in lines
