@@ -14,6 +14,7 @@ from app.panels.models import (
     PanelSettlement,
     ReviewRound,
 )
+from app.programme.models import RegisterEntry
 from app.reviews.models import Review
 from app.rubrics.models import RubricVersion
 from app.submissions.models import Submission
@@ -33,6 +34,7 @@ __all__ = [
     "PanelGrade",
     "PanelMember",
     "PanelSettlement",
+    "RegisterEntry",
     "Review",
     "ReviewRound",
     "RubricVersion",

@@ -22,6 +22,7 @@ from app.health.routes import router as health_router
 from app.notices.routes import router as notices_router
 from app.openapi import install_openapi
 from app.panels.routes import router as panels_router
+from app.programme.routes import router as programme_router
 from app.reports.routes import router as reports_router
 from app.reviews.routes import router as reviews_router
 from app.rubrics.routes import router as rubrics_router
@@ -56,6 +57,7 @@ def api_router() -> APIRouter:
     router.include_router(panels_router)
     router.include_router(evidence_router)
     router.include_router(notices_router)
+    router.include_router(programme_router)
     return router
 
 

@@ -9,6 +9,7 @@ from app.cli import (
     demo,
     documents,
     intake,
+    programme,
     rescore,
     robustness,
     rounds,
@@ -41,6 +42,7 @@ for module in (
     demo,
     documents,
     rounds,
+    programme,
 ):
     module.register(cli)
 

@@ -31,7 +31,7 @@ from app.masterdata.text import squeeze
 T = TypeVar("T")
 DEFAULT_LIMIT = 100
 
-Decision = Literal["pass", "reclassify", "exit", "admit", "reject", "incomplete", "none"]
+Decision = Literal["pass", "reclassify", "exit", "admit", "reject", "incomplete", "monitor", "none"]
 """Every decision an evaluation can carry (``decision=`` filters accept exactly these)."""
 
 #: Every spelling of a pilot type a filter accepts, mapped to the stored value.

@@ -186,6 +186,10 @@ def _indicators(spec: TemplateSpec, p: Profile, year: int) -> Iterator[tuple[str
             _synthetic("districts-and-counties-approx"),
         )
         out["demo_districts"] = (str(p.demo), cities)
+    if spec.province.kind == "corps":
+        # the XPCC's divisions (师) replace prefecture-level cities in its gates
+        out["corps_divisions"] = ("14", _synthetic("xpcc-divisions-approx"))
+        out["corps_demo_divisions"] = (str(p.demo), _synthetic(f"scenario-demo-divisions={p.demo}"))
     out["enforcement_strong_bureaus"] = (
         str(p.enforcement),
         _synthetic(f"scenario-enforcement={p.enforcement}"),

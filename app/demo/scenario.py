@@ -6,18 +6,20 @@ every other membership, application and level below is a SYNTHETIC choice, made 
 
 - passes in all three types;
 - reclassifications: Shandong (leading; its creation figures are too low for leading) and
-  Sichuan (leading; half of its cities are demonstration cities, leading needs 60 %) to
-  supporting; Henan (supporting; 4 of 17 cities, supporting needs 40 %) and Hubei
-  (supporting; its published PCT applications fell from 2018 to 2022) to characteristic;
+  Sichuan (leading; half of its cities are demonstration cities, leading needs 60 %) fall
+  to the search list (supporting); Henan (supporting; 4 of 17 cities, supporting needs
+  40 %) and Hubei (supporting; its published PCT applications fell from 2018 to 2022) to
+  characteristic;
 - an exit: Gansu (characteristic; one demonstration city, characteristic needs two);
 - entry applications from outside the programme: Beijing and Shanghai to leading (admitted:
   three leading incumbents pass, so two places are free), Chongqing to supporting;
 - a cap conflict: eight qualifiers for supporting's seven places (five incumbents, Shandong,
-  Sichuan, Chongqing). Incumbents come first, then newcomers by score, so Chongqing, the
-  lowest newcomer, finds no place in the type it applied for and is rejected (an entrant is
-  admitted only to the type it applied for).
+  Sichuan, Chongqing). Incumbents come first, then newcomers by score: Chongqing (applied
+  for supporting) and Sichuan fit, Shandong, the lowest newcomer, is turned away and placed
+  in the next type of its search that it meets (characteristic).
 
-2021 shows the programme after those proposals were confirmed (``Profile.type_2021``).
+2021 shows the programme after those proposals were confirmed (``Profile.type_2021``); the
+register written by the confirmations says the same, and a test checks that they agree.
 Levels were tuned against the engine's results, never the rubric (``tests/demo``).
 """
 
@@ -93,7 +95,7 @@ PROFILES: tuple[Profile, ...] = (
     Profile("360000", "characteristic", 2016, 10.0, 3, 2, 90, 3.0, "done", 0.19, 24758,
             per10k_2016=1.70, flags="protection_centre"),
     Profile("370000", "leading", 2017, 18.0, 10, 5, 380, 40.0, "done", 0.22, 71067,
-            type_2021="supporting", flags=f"{_ALL} trademark_centre"),
+            type_2021="characteristic", flags=f"{_ALL} trademark_centre"),
     Profile("410000", "supporting", 2016, 11.0, 4, 3, 180, 8.0, "done", 0.17, 54259,
             type_2021="characteristic", flags="protection_centre ip_operation trademark_centre"),
     Profile("420000", "supporting", 2017, 20.0, 6, 3, 220, 35.0, "done", 0.22, 45828,
@@ -107,7 +109,7 @@ PROFILES: tuple[Profile, ...] = (
     Profile("460000", "characteristic", 2017, 10.0, 2, 2, 25, 1.0, "done", 0.22, 5309,
             flags="protection_centre belt_road"),
     Profile("500000", "none", 2016, 21.0, 16, 3, 230, 30.0, "done", 0.17, 23606,
-            "enter:supporting", "none", flags=f"{_ALL} trademark_centre belt_road"),
+            "enter:supporting", "supporting", flags=f"{_ALL} trademark_centre belt_road"),
     Profile("510000", "leading", 2017, 19.0, 9, 5, 260, 40.0, "done", 0.22, 46616,
             type_2021="supporting", flags=_ALL),
     Profile("520000", "none", 2016, 7.0, 1, 1, 50, 1.0, "partial", 0.20, 16769),

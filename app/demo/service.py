@@ -26,12 +26,14 @@ from app.core.database import unit_of_work
 from app.core.errors import ProblemError
 from app.core.settings import Settings
 from app.demo.generate import DemoValue
+from app.demo.programme import confirm_year, designate
 from app.demo.scenario import DEMO_YEARS
 from app.demo.table import by_unit, read_table
 from app.demo.workbook import fill_workbook
 from app.evaluations import service as evaluations_service
 from app.evaluations.models import CohortRun, Evaluation
 from app.masterdata import get_province
+from app.programme.models import RegisterEntry
 from app.reviews.models import Review
 from app.submissions import service as submissions_service
 from app.submissions.models import Submission
@@ -124,6 +126,9 @@ def reset(session: Session, years: Iterable[int]) -> int:
     """
     ys = sorted(set(years))
     evaluation_ids = select(Evaluation.id).where(col(Evaluation.year).in_(ys))
+    review_ids = select(Review.id).where(col(Review.evaluation_id).in_(evaluation_ids))
+    # the register rows those years' confirmed decisions wrote go with them
+    session.execute(delete(RegisterEntry).where(col(RegisterEntry.review_id).in_(review_ids)))
     session.execute(delete(Review).where(col(Review.evaluation_id).in_(evaluation_ids)))
     session.execute(delete(Evaluation).where(col(Evaluation.year).in_(ys)))
     session.execute(delete(CohortRun).where(col(CohortRun.year).in_(ys)))
@@ -189,6 +194,7 @@ def load(
     rubric, table = demo_rubric(settings), by_unit(read_table())
     who = _loader(engine, settings)
     try:
+        designate(engine, who)
         for year in report.years:
             units = [(code, rows) for (y, code), rows in table.items() if y == year]
 
@@ -210,7 +216,11 @@ def load(
             with unit_of_work(engine) as session:
                 run = evaluations_service.current_run(session, year)
                 report.runs[year] = run.id if run else None
-            say(f"{year}: {len(units)} workbooks ({sum(r.created for r in results)} new)")
+            confirmed = confirm_year(engine, settings, who, year)
+            say(
+                f"{year}: {len(units)} workbooks ({sum(r.created for r in results)} new, "
+                f"{confirmed} proposals confirmed)"
+            )
     finally:
         with unit_of_work(engine) as session:
             auth_service.revoke(session, who.id)

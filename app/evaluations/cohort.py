@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from app.evaluations.collected import blocking_problems, not_collected
 from app.evaluations.grades import TaskGrade, apply_grades, latest_grades
+from app.programme import service as programme_service
 from app.submissions.models import Submission
 from scoring import CohortData, CohortError, Rubric, cohort_from_records
 
@@ -40,6 +41,9 @@ class CohortInput:
     graded: dict[str, list[TaskGrade]] = field(default_factory=dict)
     #: per unit, the inputs its workbook's template never asked for (see app.evaluations.collected)
     not_collected: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: where type and stage came from: ``source`` ``register`` (the programme register) or
+    #: ``workbook`` (the register is empty), and per unit where the workbook said otherwise
+    programme: dict[str, Any] = field(default_factory=dict)
 
     @property
     def scored_codes(self) -> list[str]:
@@ -89,6 +93,7 @@ def build_input(session: Session, rubric: Rubric, year: int) -> CohortInput:
     current = {s.province_code: s for s in current_submissions(session, [year])}
     records = {code: record_of(s) for code, s in current.items()}
     graded = apply_grades(rubric, records, latest_grades(session, year))
+    programme = apply_register(session, rubric, year, records)
     history_years = (
         {year - 1} if any(h == "prev" for f in rubric.inputs for h in f.history) else set()
     )
@@ -111,10 +116,34 @@ def build_input(session: Session, rubric: Rubric, year: int) -> CohortInput:
         sources=sources,
         graded=graded,
         not_collected=not_collected(session, rubric, current, records),
+        programme=programme,
     )
     out.unit_problems.update(blocking_problems(rubric, out.not_collected))
     out.cohort = _scoreable(rubric, year, records, out.unit_problems)
     return out
+
+
+def apply_register(
+    session: Session, rubric: Rubric, year: int, records: Mapping[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """Set each record's type and stage to the register's for ``year`` (in place).
+
+    The register, not the workbook, says what a year is evaluated under; a province without
+    a row is outside the programme. While the register is empty (nothing designated yet) the
+    workbook's declaration stands, and the result says so.
+    """
+    if programme_service.is_empty(session):
+        return {"source": "workbook", "differs": {}}
+    cols = rubric.spec.columns
+    standing = programme_service.state_for_year(session, year)
+    differs: dict[str, dict[str, list[Any]]] = {}
+    for code, record in records.items():
+        unit_type, stage = standing.get(code, ("none", "none"))
+        declared = [record.get(cols.type), record.get(cols.stage)]
+        if declared != [unit_type, stage]:
+            differs[code] = {"workbook": declared, "register": [unit_type, stage]}
+        record[cols.type], record[cols.stage] = unit_type, stage
+    return {"source": "register", "differs": differs}
 
 
 def _fill_history(

@@ -41,6 +41,7 @@ from app.evaluations.years import (
 from app.reviews.models import Review
 from app.rubrics import service as rubrics_service
 from scoring import CohortData, CohortResult, Rubric, score_cohort
+from scoring.rounds import RoundError
 
 __all__ = [
     "DEFAULT_RUBRIC_ID",
@@ -135,6 +136,8 @@ def score_year(
     (batches). ``robustness`` says how the run's robustness summary is computed (see
     :mod:`app.evaluations.robustness`).
     """
+    if rubric.round_for(year) is None:
+        raise round_not_covered(rubric, year)
     data = build_input(session, rubric, year)
     result, doc = result_document(rubric, data.cohort, data.graded)
     run = CohortRun(
@@ -148,6 +151,7 @@ def score_year(
         summary=_summary(data.unit_problems, data.sources, doc, rubric_source_sha),
     )
     run.summary["input_not_collected"] = data.not_collected
+    run.summary["programme"] = data.programme
     session.add(run)
     session.flush()
     assert run.id is not None
@@ -181,6 +185,19 @@ def _inputs_of(data: CohortInput) -> dict[str, Any]:
         "records": [data.records[c] for c in data.scored_codes],
         "graded": {c: [g.as_dict() for g in grades] for c, grades in sorted(data.graded.items())},
     }
+
+
+def round_not_covered(rubric: Rubric, year: int) -> ProblemError:
+    """A 422 for scoring ``year`` under a rubric whose rounds do not cover it."""
+    problem = RoundError(rubric, year)
+    return ProblemError(
+        code="rubric_round_not_covered",
+        title="Unprocessable Content",
+        status=422,
+        detail_en=problem.detail_en,
+        detail_zh=problem.detail_zh,
+        location=Location(field="year"),
+    )
 
 
 def _counts(run: CohortRun) -> dict[str, int]:

@@ -5,9 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from app.intake.rules import JUMP_FACTOR, Checker, resolve_unit_name
-from app.intake.spec import STAGE_LABELS, TASK_STATUS_LABELS, TYPE_LABELS, FieldSpec
+from app.intake.spec import (
+    STAGE_LABELS,
+    TASK_STATUS_LABELS,
+    TYPE_LABELS,
+    FieldSpec,
+    city_column,
+)
 from app.intake.values import ValueProblem, cell_text, parse_integer, parse_number
 from app.masterdata import squeeze
+
+#: The count of the city list each ``city_column`` stands for.
+CITY_COUNTS = {"city": "total", "demonstration": "demo", "public_service": "service"}
 
 
 def check_sections(checker: Checker) -> dict[str, Any]:
@@ -36,6 +45,7 @@ def check_sections(checker: Checker) -> dict[str, Any]:
         cols.stage: basic.get(cols.stage),
         cols.application: application,
         cols.municipality: spec.province.is_municipality,
+        cols.corps: spec.province.kind == "corps",
         **(
             {cols.baseline_year: basic.get(cols.baseline_year)}
             if spec.rubric.needs_baseline_year()
@@ -112,23 +122,12 @@ def _cities(checker: Checker) -> dict[str, Any]:
             name = cell_text(name_cell) if name_cell else None
         except ValueProblem:
             name = None
-        demo_cell = checker.cell(city.demo_code)
-        demo = False
-        if demo_cell is not None:
-            try:
-                text = cell_text(demo_cell)
-                lookup = {squeeze("是"): True, squeeze("否"): False, "yes": True, "no": False}
-                if text is not None and squeeze(text) not in lookup:
-                    raise ValueProblem("value.bad_choice", choices="是 / 否")
-                demo = text is not None and lookup[squeeze(text)]
-            except ValueProblem as exc:
-                checker.add(
-                    exc.code,
-                    city.demo_code,
-                    demo_cell,
-                    label=(city.name_zh, city.name_zh),
-                    **exc.details,
-                )
+        demo = _yes_no(checker, city.demo_code, city.name_zh)
+        service = (
+            _yes_no(checker, city.service_code, city.name_zh)
+            if checker.spec.public_service
+            else False
+        )
         year_cell = checker.cell(city.year_code)
         designated = None
         if year_cell is not None:
@@ -152,7 +151,9 @@ def _cities(checker: Checker) -> dict[str, Any]:
                 year=checker.spec.year,
             )
         if name:
-            rows.append({"name": name, "demo": demo, "designation_year": designated})
+            rows.append(
+                {"name": name, "demo": demo, "designation_year": designated, "service": service}
+            )
     expected = len(checker.spec.cities)
     if len(rows) != expected:
         checker.add(
@@ -163,7 +164,28 @@ def _cities(checker: Checker) -> dict[str, Any]:
             found=len(rows),
             expected=expected,
         )
-    return {"total": len(rows), "demo": sum(1 for r in rows if r["demo"]), "rows": rows}
+    return {
+        "total": len(rows),
+        "demo": sum(1 for r in rows if r["demo"]),
+        "service": sum(1 for r in rows if r["service"]),
+        "rows": rows,
+    }
+
+
+def _yes_no(checker: Checker, code: str, city: str) -> bool:
+    """A 是/否 mark of the city list (blank: no); a bad value is reported at its cell."""
+    cell = checker.cell(code)
+    if cell is None:
+        return False
+    try:
+        text = cell_text(cell)
+        lookup = {squeeze("是"): True, squeeze("否"): False, "yes": True, "no": False}
+        if text is not None and squeeze(text) not in lookup:
+            raise ValueProblem("value.bad_choice", choices="是 / 否")
+        return text is not None and lookup[squeeze(text)]
+    except ValueProblem as exc:
+        checker.add(exc.code, code, cell, label=(city, city), **exc.details)
+        return False
 
 
 def _indicators(checker: Checker, cities: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -198,7 +220,8 @@ def _computed(checker: Checker, f: FieldSpec, cities: dict[str, Any]) -> int:
     """A count computed from the city table; a differing cached value is a warning."""
     computed = 0
     if not checker.spec.province.is_municipality:
-        computed = cities["total"] if f.code == "prefecture_cities" else cities["demo"]
+        field = next(i for i in checker.spec.rubric.spec.inputs if i.code == f.code)
+        computed = cities[CITY_COUNTS[city_column(field)]]
     raw = checker.cell(f.code, expected=False)
     if raw is None or raw.kind != "number":
         return computed  # no cached value (a template filled by code): nothing claimed

@@ -99,6 +99,15 @@ class CityRow:
     def year_code(self) -> str:
         return f"city_{self.index:02d}_year"
 
+    @property
+    def service_code(self) -> str:
+        return f"city_{self.index:02d}_service"
+
+
+def city_column(f: InputField) -> str:
+    """The column of the city list a prefecture-based count is computed from."""
+    return f.city_column or ("city" if f.code == "prefecture_cities" else "demonstration")
+
 
 @dataclass(frozen=True)
 class TemplateSpec:
@@ -113,15 +122,23 @@ class TemplateSpec:
     tasks: tuple[str, ...]
     #: input codes that municipalities report instead of prefecture-city counts
     municipal_fields: frozenset[str] = field(default_factory=frozenset)
+    #: input codes only the XPCC reports (the substitutes for prefecture-city counts)
+    corps_fields: frozenset[str] = field(default_factory=frozenset)
+    #: the city list has a public-service column (a count computed from it exists)
+    public_service: bool = False
+    #: the programme register's type and stage, pre-filled (None: not known)
+    register: tuple[str, str] | None = None
 
 
-def _municipal_fields(rubric: Rubric) -> frozenset[str]:
-    """Inputs behind every gate's municipality replacement (directly or via a derived share)."""
+def _municipal_fields(rubric: Rubric, rule: str = "municipality") -> frozenset[str]:
+    """Inputs behind every gate's municipality (or ``corps``) substitute, directly or via a
+    derived share."""
     derived = {d.code: d for d in rubric.spec.derived}
     out: set[str] = set()
     for type_spec in rubric.spec.types.values():
         for gate in type_spec.gates:
-            target = gate.municipality.field if gate.municipality else None
+            substitute = getattr(gate, rule)
+            target = substitute.field if substitute else None
             if target is None:
                 continue
             d = derived.get(target)
@@ -168,10 +185,17 @@ def _input_specs(f: InputField, required: bool) -> list[FieldSpec]:
     return specs
 
 
-def build_spec(rubric: Rubric, *, province: Province, year: int) -> TemplateSpec:
-    """Derive the template's fields for ``province`` and ``year`` from ``rubric``."""
+def build_spec(
+    rubric: Rubric, *, province: Province, year: int, register: tuple[str, str] | None = None
+) -> TemplateSpec:
+    """Derive the template's fields for ``province`` and ``year`` from ``rubric``.
+
+    ``register``: the province's (type, stage) in the programme register for ``year``,
+    pre-filled into the current type and stage cells.
+    """
     cols = rubric.spec.columns
     municipal = _municipal_fields(rubric)
+    corps = _municipal_fields(rubric, "corps") - municipal
     types = (*rubric.type_order, "none")
     basic: list[FieldSpec] = [
         FieldSpec(cols.unit_name, "省份", "Province", "text", True, prefill=province.name_zh),
@@ -183,9 +207,16 @@ def build_spec(rubric: Rubric, *, province: Province, year: int) -> TemplateSpec
             "choice",
             True,
             tuple(TYPE_LABELS[t] for t in types),
+            prefill=TYPE_LABELS[register[0]] if register else None,
         ),
         FieldSpec(
-            cols.stage, "当前阶段", "Current stage", "choice", True, tuple(STAGE_LABELS.values())
+            cols.stage,
+            "当前阶段",
+            "Current stage",
+            "choice",
+            True,
+            tuple(STAGE_LABELS.values()),
+            prefill=STAGE_LABELS[register[1]] if register else None,
         ),
         FieldSpec(
             cols.application,
@@ -237,13 +268,20 @@ def build_spec(rubric: Rubric, *, province: Province, year: int) -> TemplateSpec
     for f in rubric.spec.inputs:
         if f.prefecture_based:
             # computed from the city list (municipalities: fixed 0), never typed
-            formula = _count_formula(f.code, len(cities)) if not province.is_municipality else "0"
+            formula = (
+                _count_formula(city_column(f), len(cities)) if not province.is_municipality else "0"
+            )
             spec = _input_specs(f, True)[0]
             indicators.append(replace(spec, formula=formula))
             continue
         if f.code in municipal:
             if province.is_municipality:
                 indicators += _input_specs(f, True)
+            continue
+        if f.code in corps:
+            # optional: a blank substitute leaves the XPCC incomplete at scoring, never exited
+            if province.kind == "corps":
+                indicators += _input_specs(f, False)
             continue
         indicators += _input_specs(f, f.required)
     return TemplateSpec(
@@ -255,16 +293,20 @@ def build_spec(rubric: Rubric, *, province: Province, year: int) -> TemplateSpec
         cities,
         tuple(t.code for t in rubric.spec.tasks),
         municipal,
+        corps,
+        any(city_column(f) == "public_service" for f in rubric.spec.inputs if f.prefecture_based),
+        register,
     )
 
 
 CITY_SHEET = "地级市 Cities"
 
 
-def _count_formula(code: str, n: int) -> str:
+def _count_formula(column: str, n: int) -> str:
     last = 3 + n  # city rows start on row 4 of the city sheet
     if n == 0:
         return "0"
-    if code == "prefecture_cities":
+    if column == "city":
         return f"=COUNTA('{CITY_SHEET}'!B4:B{last})"
-    return f"=COUNTIF('{CITY_SHEET}'!C4:C{last},\"{YES}\")"
+    letter = "E" if column == "public_service" else "C"
+    return f"=COUNTIF('{CITY_SHEET}'!{letter}4:{letter}{last},\"{YES}\")"

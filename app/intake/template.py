@@ -237,10 +237,18 @@ def _cities(wb: Workbook, ws: Worksheet, spec: TemplateSpec) -> None:
             ("城市 City", 24),
             ("示范城市 Demonstration city", 22),
             ("认定年份 Designation year", 22),
+            *(
+                [("综合性知识产权公共服务机构 Public-service institution", 26)]
+                if spec.public_service
+                else []
+            ),
         ],
     )
     demo = FieldSpec("", "示范城市", "Demonstration city", "choice", False, (YES, NO))
     year = FieldSpec("", "认定年份", "Designation year", "year")
+    service = FieldSpec(
+        "", "公共服务机构", "Public-service institution", "choice", False, (YES, NO)
+    )
     for city in spec.cities:
         row = FIRST_ROW - 1 + city.index
         ws.cell(row=row, column=1, value=city.index)
@@ -248,6 +256,9 @@ def _cities(wb: Workbook, ws: Worksheet, spec: TemplateSpec) -> None:
         _name(wb, city.name_code, ws, f"B{row}")
         _input_cell(wb, ws, f"C{row}", replace(demo, code=city.demo_code), NO)
         _input_cell(wb, ws, f"D{row}", replace(year, code=city.year_code))
+        if spec.public_service:
+            # which cities have a comprehensive IP public-service institution (2024 guidance)
+            _input_cell(wb, ws, f"E{row}", replace(service, code=city.service_code), NO)
     if not spec.cities:
         ws.cell(
             row=FIRST_ROW,
@@ -341,15 +352,18 @@ def write_template(
     province: Province,
     unit_type: str | None = None,
     deadline: str | None = None,
+    stage: str | None = None,
 ) -> bytes:
     """The .xlsx template for ``province`` and ``year`` under ``rubric``.
 
     ``unit_type`` (leading / supporting / characteristic / none) keeps only that type's
-    pilot tasks; without it every pilot task is listed with the type that must do it.
-    ``deadline`` (text, e.g. ``2020-11-30 16:00 UTC``) is printed on the instructions sheet.
-    Deterministic for the same arguments, apart from the zip timestamps.
+    pilot tasks; without it every pilot task is listed with the type that must do it. With
+    ``stage`` too (both from the programme register), the current type and stage cells are
+    pre-filled. ``deadline`` (text, e.g. ``2020-11-30 16:00 UTC``) is printed on the
+    instructions sheet. Deterministic for the same arguments, apart from the zip timestamps.
     """
-    spec = build_spec(rubric, province=province, year=year)
+    register = (unit_type, stage) if unit_type is not None and stage is not None else None
+    spec = build_spec(rubric, province=province, year=year, register=register)
     wb = Workbook()
     _instructions(wb.active, spec, deadline)
     wb.active.title = INSTRUCTIONS_SHEET

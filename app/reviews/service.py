@@ -33,12 +33,13 @@ from app.evaluations.cohort import record_of
 from app.evaluations.grades import effective_statuses, latest_grades
 from app.evaluations.models import Evaluation
 from app.panels.models import PanelMember, ReviewRound
+from app.programme import service as programme_service
 from app.reviews.models import Review
 from app.rubrics import service as rubrics_service
 from app.submissions.models import Submission
 from scoring import Rubric
 
-DECISIONS = ("pass", "reclassify", "exit", "admit", "reject")
+DECISIONS = ("pass", "reclassify", "exit", "admit", "reject", "monitor")
 Grade = Literal["done", "partial", "not_started", "not_applicable"]
 
 
@@ -63,7 +64,7 @@ class ReviewCreate(BaseModel):
     )
 
     action: Literal["confirm", "override", "grade"]
-    decision: Literal["pass", "reclassify", "exit", "admit", "reject"] | None = None
+    decision: Literal["pass", "reclassify", "exit", "admit", "reject", "monitor"] | None = None
     target_type: PlainText | None = Field(default=None, max_length=16)
     reason: PlainText = Field(default="", max_length=10_000)
     comments: PlainText = Field(default="", max_length=10_000)
@@ -162,6 +163,8 @@ def _check(rubric: Rubric | None, body: ReviewCreate) -> tuple[str, str | None] 
         )
     if body.decision in ("exit", "reject"):
         target = "none"
+    if body.decision == "monitor":
+        target = None  # the unit keeps its type (see app.programme.service.decided_state)
     return body.decision, target
 
 
@@ -237,6 +240,8 @@ def _record(
     )
     session.add(review)
     session.flush()
+    if final is not None:
+        _write_register(session, principal, evaluation, review, final)
     audit_service.record(
         session,
         principal,
@@ -252,6 +257,36 @@ def _record(
         },
     )
     return review
+
+
+def _write_register(
+    session: Session,
+    principal: Principal,
+    evaluation: Evaluation,
+    review: Review,
+    final: tuple[str, str | None],
+) -> None:
+    """The decision in force of year Y (an override's final decision, else the proposal)
+    writes the programme register for Y + 1."""
+    result = evaluation.result or {}
+    stage = str(result.get("stage", "none"))
+    rubric = _rubric_of(session, evaluation)
+    next_stage = stage
+    if rubric is not None:
+        rnd = rubric.round_for(evaluation.year)
+        if rnd is not None and rnd.kind == "stage_evaluation" and stage in rnd.stages:
+            next_stage = dict(rubric.spec.decision.stage_on_pass).get(stage, stage)
+    programme_service.record_decision(
+        session,
+        principal,
+        province=evaluation.province_code,
+        year=evaluation.year,
+        result=result,
+        final_decision=final[0],
+        final_type=final[1],
+        review_id=review.id,
+        stage_on_pass=next_stage,
+    )
 
 
 def _not_current(session: Session, evaluation: Evaluation) -> ProblemError:

@@ -31,6 +31,7 @@ from app.intake.report import IntakeReport
 from app.intake.template import write_template
 from app.masterdata import UnknownProvinceError, resolve_province
 from app.panels import service as panels_service
+from app.programme import service as programme_service
 from app.rubrics import service as rubrics_service
 from app.submissions import annotated
 from app.submissions.models import Submission, SubmissionPublic
@@ -359,11 +360,18 @@ def template(
     else:
         rubric = evaluations_service.rubric_for_reading(session, settings, year)
     review_round = panels_service.round_of_year(session, year)
+    if programme_service.is_empty(session):
+        unit_type, stage = _known_type(session, unit.code, year), None
+    else:  # the register says what the year is evaluated under: pre-fill type and stage
+        unit_type, stage = programme_service.state_for_year(session, year).get(
+            unit.code, ("none", "none")
+        )
     data = write_template(
         rubric,
         year=year,
         province=unit,
-        unit_type=_known_type(session, unit.code, year),
+        unit_type=unit_type,
+        stage=stage,
         deadline=f"{review_round.deadline:%Y-%m-%d %H:%M} UTC" if review_round else None,
     )
     return data, f"ipeval-{year}-{unit.code}-{rubric.id}-v{rubric.version}.xlsx"

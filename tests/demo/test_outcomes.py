@@ -27,6 +27,8 @@ def _decisions(result: CohortResult) -> dict[str, tuple[str, str]]:
 
 
 def test_2020_passes_in_every_type(results):
+    assert results[2020].round is not None
+    assert results[2020].round.code == "pilot_acceptance_2020"
     d = _decisions(results[2020])
     for unit, kind in [
         ("320000", "leading"),  # Jiangsu
@@ -41,7 +43,9 @@ def test_2020_passes_in_every_type(results):
 
 def test_2020_reclassifications(results):
     d = _decisions(results[2020])
-    assert d["370000"] == ("reclassify", "supporting")  # Shandong: leading score too low
+    # Shandong: leading score too low; it meets supporting but supporting is full (see the
+    # cap conflict), so the next type of its search it meets: characteristic
+    assert d["370000"] == ("reclassify", "characteristic")
     assert d["510000"] == ("reclassify", "supporting")  # Sichuan: 9/18 cities < 60 %
     assert d["410000"] == ("reclassify", "characteristic")  # Henan: 4/17 cities < 40 %
     assert d["420000"] == ("reclassify", "characteristic")  # Hubei: published PCT decline
@@ -66,15 +70,15 @@ def test_2020_entry_applications_from_outside_the_programme(results):
 def test_2020_cap_conflict_in_supporting(results):
     result = results[2020]
     units = {u.unit: u for u in result.units}
-    supporting = next(e for e in units["500000"].evaluations if e.type == "supporting")
-    assert supporting.meets  # Chongqing qualifies for the type it applied for ...
-    cap = units["500000"].decision.cap
-    assert cap is not None and cap.fell_from == "supporting"  # ... but the places are full
-    # an entrant is admitted only to the type it applied for, never to another it meets
+    # Chongqing qualifies for the type it applied for and, a newcomer with a higher total
+    # than Shandong, takes one of the two places the five incumbents leave
     assert (units["500000"].decision.outcome, units["500000"].decision.to_type) == (
-        "reject",
-        "none",
+        "admit",
+        "supporting",
     )
+    shandong = units["370000"].decision
+    assert shandong.cap is not None and shandong.cap.fell_from == "supporting"
+    assert shandong.cap.rank == 8  # 5 incumbents, then Sichuan / Chongqing by total, then it
     qualifiers = [
         u.unit
         for u in result.units
@@ -86,6 +90,17 @@ def test_2020_cap_conflict_in_supporting(results):
     assert (summary.cap, summary.allocated) == (7, 7)
 
 
+def test_2020_reason_path_names_every_step_for_the_unit_turned_away(results):
+    shandong = next(u for u in results[2020].units if u.unit == "370000")
+    en = [s.en for s in shandong.decision.reasons]
+    assert en[0].startswith("Pilot acceptance evaluation (2020) (stage evaluation")
+    assert en[1].startswith("as leading: ")
+    assert en[2].startswith("as supporting: gates met")
+    assert en[3].startswith("cap of 7 supporting places reached (ranked 8;")
+    assert en[4].startswith("as characteristic: gates met")
+    assert en[-1] == "→ reclassify to characteristic (stage pilot)"
+
+
 def test_every_unit_is_scored_every_year(results):
     for year, result in results.items():
         assert len(result.units) == 32, year
@@ -93,12 +108,26 @@ def test_every_unit_is_scored_every_year(results):
         assert [u.unit for u in result.units if u.errors] == []
 
 
+def test_2019_and_2021_are_monitoring_years(results):
+    for year in (2019, 2021):
+        result = results[year]
+        assert result.round is not None and result.round.kind == "monitoring", year
+        outcomes = {u.decision.outcome for u in result.units}
+        assert outcomes <= {"monitor", "none"}, year
+        # no stage changes in a monitoring year, so no strong province before its evaluation
+        assert all(u.decision.to_stage == u.stage for u in result.units), year
+    assert results[2020].round is not None and results[2020].round.kind == "stage_evaluation"
+
+
 def test_2021_follows_the_confirmed_2020_proposals(results):
-    d = _decisions(results[2021])
+    before = {u.unit: u.decision for u in results[2020].units}
+    for u in results[2021].units:
+        d = before[u.unit]
+        expected = (d.to_type, d.to_stage) if d.outcome != "none" else ("none", "none")
+        assert (u.type, u.stage) == expected, u.unit
     allocated = {c.type: c.allocated for c in results[2021].caps}
-    assert allocated == {"leading": 5, "supporting": 7, "characteristic": 5}
-    assert d["110000"][1] == "leading" and d["500000"] == ("none", "none")  # Chongqing rejected
-    assert d["620000"] == ("none", "none")  # Gansu left the programme
+    assert allocated == {"leading": 5, "supporting": 7, "characteristic": 6}
+    assert not any(u.stage == "strong" for u in results[2021].units)
 
 
 def test_workbook_history_agrees_with_the_previous_years(demo_reports):
