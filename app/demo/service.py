@@ -31,7 +31,7 @@ from app.demo.scenario import DEMO_YEARS
 from app.demo.table import by_unit, read_table
 from app.demo.workbook import fill_workbook
 from app.evaluations import service as evaluations_service
-from app.evaluations.models import CohortRun, Evaluation
+from app.evaluations.models import CohortRun, Evaluation, RunInput
 from app.masterdata import get_province
 from app.programme.models import RegisterEntry
 from app.reviews.models import Review
@@ -131,6 +131,8 @@ def reset(session: Session, years: Iterable[int]) -> int:
     session.execute(delete(RegisterEntry).where(col(RegisterEntry.review_id).in_(review_ids)))
     session.execute(delete(Review).where(col(Review.evaluation_id).in_(evaluation_ids)))
     session.execute(delete(Evaluation).where(col(Evaluation.year).in_(ys)))
+    run_ids = select(CohortRun.id).where(col(CohortRun.year).in_(ys))
+    session.execute(delete(RunInput).where(col(RunInput.run_id).in_(run_ids)))
     session.execute(delete(CohortRun).where(col(CohortRun.year).in_(ys)))
     count = len(session.exec(select(Submission.id).where(col(Submission.year).in_(ys))).all())
     # Versions link to their predecessors: unlink first so the delete order never matters.

@@ -12,23 +12,17 @@ from functools import cache
 from importlib import resources
 
 from app.masterdata import resolve_province
+from app.programme import service as programme_service
 
 PCT_SOURCE = "CNIPA statistical annual report 2023, table 6-4"
 PER10K_SOURCE = "CNIPA monthly statistics, December 2016, table 8"
 MASTERDATA_SOURCE = "administrative divisions (app/masterdata)"
 FIRST_BATCH_SOURCE = "first pilot batch, 2016"
 
-#: The first pilot batch (2016) and its types: the only published memberships.
-FIRST_BATCH: dict[str, str] = {
-    "320000": "leading",  # Jiangsu
-    "440000": "leading",  # Guangdong
-    "430000": "supporting",  # Hunan
-    "410000": "supporting",  # Henan
-    "360000": "characteristic",  # Jiangxi
-    "620000": "characteristic",  # Gansu
-    "450000": "characteristic",  # Guangxi
-}
-FIRST_BATCH_YEAR = 2016
+#: The first pilot batch (2016) and its types: the only published memberships (the same
+#: designations the programme register is seeded with).
+FIRST_BATCH: dict[str, str] = dict(programme_service.FIRST_BATCH)
+FIRST_BATCH_YEAR = programme_service.FIRST_BATCH_YEAR
 
 #: Years of the published PCT series.
 PCT_YEARS = (2018, 2022, 2023)

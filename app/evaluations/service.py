@@ -110,6 +110,8 @@ def result_document(
 def breakdowns(doc: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """Unit id -> the breakdown stored as that unit's evaluation ``result``."""
     shared = {"rubric": doc["rubric"], "year": doc["year"], "inputs_sha256": doc["inputs_sha256"]}
+    if doc.get("round") is not None:  # the evaluation round the year was scored under
+        shared["round"] = doc["round"]
     return {unit["unit"]: {**unit, **shared} for unit in doc.get("units", [])}
 
 

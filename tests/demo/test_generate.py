@@ -84,7 +84,8 @@ def test_scenario_covers_every_submitter_once():
 
 def test_standing_follows_the_2020_proposals_in_2021():
     assert standing(profile("320000"), 2021).stage == "demonstration"  # passed
-    assert standing(profile("370000"), 2021).type == "supporting"  # reclassified, stage kept
+    # reclassified (turned away from a full supporting to characteristic), stage kept
+    assert standing(profile("370000"), 2021).type == "characteristic"
     assert standing(profile("370000"), 2021).stage == "pilot"
     assert standing(profile("620000"), 2021).type == "none"  # exited
     beijing = standing(profile("110000"), 2021)  # admitted: a pilot with baseline 2020

@@ -21,6 +21,7 @@ from app.core.errors import ProblemError
 from app.demo import first_start
 from app.demo import service as demo_service
 from app.evaluations.models import CohortRun, Evaluation, RunStatus
+from app.programme import service as programme_service
 from app.submissions.models import Submission
 
 pytestmark = pytest.mark.slow
@@ -73,10 +74,17 @@ def test_first_start_loads_once_issues_tokens_once_and_reloads_nothing(demo_db):
     d = _decisions(engine, 2020)
     assert len(d) == 32
     assert d["320000"] == ("pass", "leading")
-    assert d["370000"] == ("reclassify", "supporting")
+    assert d["370000"] == ("reclassify", "characteristic")  # turned away from supporting
     assert d["620000"] == ("exit", "none")
     assert d["110000"] == ("admit", "leading")
-    assert d["500000"] == ("reject", "none")  # supporting, the type it applied for, is full
+    assert d["500000"] == ("admit", "supporting")  # the type it applied for, with room
+    # the loader confirmed the proposals: the register for 2021 follows them
+    with Session(engine) as session:
+        standing = programme_service.state_for_year(session, 2021)
+    assert standing["320000"] == ("leading", "demonstration")
+    assert standing["370000"] == ("characteristic", "pilot")
+    assert "620000" not in standing or standing["620000"] == ("none", "none")
+    assert standing["500000"] == ("supporting", "pilot")
 
     runs, submissions = _count(engine, CohortRun), _count(engine, Submission)
     tokens = _count(engine, ApiToken)

@@ -29,9 +29,9 @@ def destinations(wb: openpyxl.Workbook) -> dict[str, tuple[str, str]]:
 def test_every_field_of_the_rubric_has_a_defined_name(workbook: openpyxl.Workbook) -> None:
     names = destinations(workbook)
     r = rubric()
-    expected = {
-        f.code for f in r.spec.inputs if f.code not in ("municipal_districts", "demo_districts")
-    }
+    # the municipalities' and the XPCC's substitutes appear only in their own templates
+    only_some = ("municipal_districts", "demo_districts", "corps_divisions", "corps_demo_divisions")
+    expected = {f.code for f in r.spec.inputs if f.code not in only_some}
     expected |= {col for col, _ in r.history_columns()}
     expected |= {f.code for f in r.spec.flags}
     expected |= {t.code for t in r.spec.tasks} | {f"{t.code}_evidence" for t in r.spec.tasks}
@@ -40,6 +40,21 @@ def test_every_field_of_the_rubric_has_a_defined_name(workbook: openpyxl.Workboo
     assert expected <= set(names)
     # Guangdong: 21 prefecture-level cities, each with a name, a flag and a year cell.
     assert sum(1 for n in names if n.startswith("city_") and n.endswith("_demo")) == 21
+
+
+def test_the_xpcc_template_asks_for_its_divisions_instead_of_cities() -> None:
+    import io
+
+    from app.intake import write_template
+    from app.masterdata import get_province
+
+    book = openpyxl.load_workbook(
+        io.BytesIO(write_template(rubric(), year=2020, province=get_province("XPCC")))
+    )
+    names = destinations(book)
+    assert {"corps_divisions", "corps_demo_divisions"} <= set(names)
+    assert "municipal_districts" not in names
+    assert not any(n.startswith("city_") for n in names)  # no prefecture-level cities
 
 
 def test_input_cells_unlocked_everything_else_locked(workbook: openpyxl.Workbook) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from scoring import CohortResult, score_cohort
+from scoring import CohortResult, cohort_from_records, score_cohort
 from scoring.rounds import RoundError
 from tests.scoring.scoring_builders import CORPS, ROUNDS, TASK, cohort, mini_rubric, unit
 
@@ -304,3 +304,23 @@ def test_a_year_the_rubric_does_not_cover_is_a_bilingual_error() -> None:
     assert "does not cover 2023" in info.value.detail_en
     assert "2019-2022, 2025" in info.value.detail_en
     assert "不适用于 2023 年度" in info.value.detail_zh
+
+
+def test_entrant_task_pillar_rests_on_its_annual_tasks() -> None:
+    from tests.scoring.scoring_builders import v1_records, v1_rubric
+
+    rubric = v1_rubric()
+    row = v1_records(rubric, 1, seed=5)[0]
+    row.update(unit_type="none", unit_stage="none", unit_application="enter:characteristic")
+    row.update({f.code: False for f in rubric.flags})
+    for task in rubric.tasks:
+        # the ten tasks for every province (各省份必做) half done; the others are not theirs
+        row[task.code] = "部分完成" if task.who == "all" else ""
+    r = score_cohort(rubric, cohort_from_records(rubric, [row], year=2020))
+    ev = next(e for e in r.units[0].evaluations if e.type == "characteristic")
+    # no pilot task applies to an entrant: pilot completion is missing (0.6 of the pillar),
+    # annual completion is the mean of ten 50s = 50, so the pillar is 50 - not dropped
+    pilot = next(i for i in ev.indicators if i.code == "characteristic_pilot_tasks")
+    assert pilot.raw is None
+    assert ev.scores["characteristic_tasks"] == pytest.approx(50.0)
+    assert r.units[0].errors == []

@@ -1,8 +1,8 @@
 """programme register: each submitter's type and stage per year, and how it got there
 
 Revision ID: 1d80733b0d64
-Revises: 5b1e0c7a9d42
-Create Date: 2026-12-01 22:30:00
+Revises: 1ee28b48c445
+Create Date: 2026-12-01 22:50:00
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "1d80733b0d64"
-down_revision: str | None = "5b1e0c7a9d42"
+down_revision: str | None = "1ee28b48c445"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
