@@ -52,6 +52,12 @@ TAGS: list[dict[str, str]] = [
         "original file and its intake report. 填报模板下载、工作簿上传与各版本查询。",
     },
     {
+        "name": "programme",
+        "description": "The programme register: each submitter's type and stage per year "
+        "(initial designation, confirmed decision of the previous year, admin correction), "
+        "which is what a year is evaluated under. 试点名录（类型与阶段）。",
+    },
+    {
         "name": "evaluations",
         "description": "Scores and proposed decisions of the current results: the cohort table "
         "and one province-year's full breakdown with reasons in Chinese and English. 评价结果。",

@@ -129,10 +129,10 @@ def apply_register(
     """Set each record's type and stage to the register's for ``year`` (in place).
 
     The register, not the workbook, says what a year is evaluated under; a province without
-    a row is outside the programme. While the register is empty (nothing designated yet) the
-    workbook's declaration stands, and the result says so.
+    a row is outside the programme. For a year before the register's first row (nothing
+    designated yet) the workbook's declaration stands, and the result says so.
     """
-    if programme_service.is_empty(session):
+    if not programme_service.covers(session, year):
         return {"source": "workbook", "differs": {}}
     cols = rubric.spec.columns
     standing = programme_service.state_for_year(session, year)

@@ -21,7 +21,9 @@ ProvincePath = Annotated[
 ]
 
 
-@router.get("/programme", response_model=Page[ProgrammeState])
+@router.get(
+    "/programme", response_model=Page[ProgrammeState], summary="List a year's programme register"
+)
 def list_programme(
     session: SessionDep,
     _: AnyUser,
@@ -34,7 +36,11 @@ def list_programme(
     return pager.page(every[start : start + pager.window.limit], len(every))
 
 
-@router.get("/programme/{province}", response_model=list[RegisterEntryPublic])
+@router.get(
+    "/programme/{province}",
+    response_model=list[RegisterEntryPublic],
+    summary="Read a province's register history",
+)
 def get_history(
     session: SessionDep, _: AnyUser, province: ProvincePath
 ) -> list[RegisterEntryPublic]:
@@ -43,7 +49,12 @@ def get_history(
     return [RegisterEntryPublic.model_validate(r.model_dump()) for r in rows]
 
 
-@router.put("/programme/{province}/{year}", response_model=RegisterEntryPublic, status_code=201)
+@router.put(
+    "/programme/{province}/{year}",
+    response_model=RegisterEntryPublic,
+    status_code=201,
+    summary="Correct a province's type and stage (admin)",
+)
 def correct_register(
     session: SessionDep,
     admin: AdminUser,

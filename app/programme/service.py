@@ -60,9 +60,11 @@ def province_code(raw: str, *, field: str = "province") -> str:
         ) from None
 
 
-def is_empty(session: Session) -> bool:
-    """True while the register holds no row (nothing designated yet)."""
-    return session.exec(select(RegisterEntry.id).limit(1)).first() is None
+def covers(session: Session, year: int) -> bool:
+    """True when the register holds a row at or before ``year``: from its first row on, the
+    register (not the workbook) says what a year is evaluated under."""
+    query = select(RegisterEntry.id).where(RegisterEntry.year <= year).limit(1)
+    return session.exec(query).first() is not None
 
 
 def _newest(rows: Sequence[RegisterEntry]) -> dict[str, RegisterEntry]:

@@ -360,7 +360,7 @@ def template(
     else:
         rubric = evaluations_service.rubric_for_reading(session, settings, year)
     review_round = panels_service.round_of_year(session, year)
-    if programme_service.is_empty(session):
+    if not programme_service.covers(session, year):
         unit_type, stage = _known_type(session, unit.code, year), None
     else:  # the register says what the year is evaluated under: pre-fill type and stage
         unit_type, stage = programme_service.state_for_year(session, year).get(

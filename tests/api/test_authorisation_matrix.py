@@ -279,6 +279,15 @@ MATRIX: list[tuple[str, str, Any, tuple[Any, ...]]] = [
     ("GET", "/years", None, (401, 200, 200, 200, 200)),
     ("GET", "/years/2020/rubric", None, (401, 200, 200, 200, 200)),
     ("PUT", "/years/2020/rubric", None, (401, 403, 403, 403, OK)),
+    # the programme register is the programme's public record: every role reads it
+    ("GET", "/programme?year=2020", None, (401, 200, 200, 200, 200)),
+    ("GET", "/programme/320000", None, (401, 200, 200, 200, 200)),
+    (
+        "PUT",
+        "/programme/330000/2021",
+        _json({"unit_type": "leading", "stage": "pilot", "reason": "更正"}),
+        (401, 403, 403, 403, 201),
+    ),
     # Jiangsu's appeal has a re-review panel (see _review_world): the panel decides, a plain
     # review is refused (tests/api/test_reviews_api.py covers plain reviews)
     ("POST", "/evaluations/{a_eval}/review", _confirm, (401, 403, 403, 409, 409)),

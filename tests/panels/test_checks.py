@@ -146,10 +146,10 @@ def test_review_policy_is_read_from_the_rubric_and_defaults_otherwise():
 
 def test_self_report_required_by_the_rubrics_round():
     text = (RUBRICS / "strong-province" / "v2.toml").read_text(encoding="utf-8")
+    # v2's own 2020 round (the pilot acceptance), now asking for the self-evaluation report
+    assert text.count('stages = ["pilot"]\n') == 1
     with_round = load_rubric(
-        text + '\n[[rounds]]\ncode = "acceptance"\nname_zh = "评估验收"\nname_en = "Acceptance"\n'
-        'kind = "stage_evaluation"\nyears = [2020]\nstages = ["pilot"]\n'
-        "self_report_required = true\n"
+        text.replace('stages = ["pilot"]\n', 'stages = ["pilot"]\nself_report_required = true\n')
     )
     policy = with_round.review
     assert checks.self_report(with_round, policy, 2020, [])["missing"] is True
