@@ -10,12 +10,14 @@ from sqlalchemy import Engine
 
 from app import __version__
 from app.audit.routes import router as audit_router
+from app.auth.deps import install_denial_audit
 from app.auth.routes import router as auth_router
 from app.batches.routes import router as batches_router
 from app.core.database import make_engine
 from app.core.docs import install_docs
 from app.core.errors import install_problem_handlers
 from app.core.settings import Settings, get_settings
+from app.deps import RequestDatabase
 from app.evaluations.routes import router as evaluations_router
 from app.evidence.routes import router as evidence_router
 from app.health.routes import router as health_router
@@ -83,7 +85,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.database = RequestDatabase(engine, settings.db_pool_size)
     install_problem_handlers(app)
+    install_denial_audit(app)
     install_docs(app)
     install_openapi(app)
     app.include_router(api_router())

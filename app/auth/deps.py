@@ -4,28 +4,32 @@ Routes declare ``CurrentUser`` (any valid token), ``EvaluatorUser`` (evaluator o
 ``AdminUser``, ``SubmitterUser`` (province or admin), ``ProvinceUser`` (province only), or
 ``require(...)`` for another set.
 
+A token verified in the last ``token_cache_seconds`` is trusted without a query (see
+:mod:`app.auth.cache`); otherwise it is looked up in a unit of work of its own.
+
 Every denied request — 401, 403, and the 404 a province gets for another province's object
-(:class:`Hidden`) — is written to the audit log. A denied request's own work is rolled back,
-so the denial is written after that rollback, in the request's session, and committed on its
-own: at that point it is the only thing the transaction holds.
+(:class:`Hidden`) — is written to the audit log, in a unit of work of its own. A 401 is
+recorded here; a 403 or a hidden 404 is recorded by the exception handler installed with
+:func:`install_denial_audit`, which runs after the request's own work was rolled back.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 from starlette.exceptions import HTTPException
+from starlette.responses import Response
 
 from app.audit import service as audit_service
 from app.auth import service as auth_service
 from app.auth.models import Role
 from app.auth.service import Hidden, Principal
 from app.core.errors import ProblemError
-from app.deps import SessionDep, SettingsDep
+from app.deps import DatabaseDep, RequestDatabase, SettingsDep
 
 DENIED_ACTION = "request.denied"
 
@@ -37,6 +41,29 @@ bearer = HTTPBearer(
 
 def record_denial(
     session: Session,
+    principal: Principal | None,
+    *,
+    method: str,
+    path: str,
+    status: int,
+    code: str,
+    object_type: str | None = None,
+    object_id: str | None = None,
+) -> None:
+    """Append the denial to the audit log in ``session`` (a unit of work of its own)."""
+    audit_service.record(
+        session,
+        principal,
+        DENIED_ACTION,
+        object_type,
+        object_id,
+        outcome=audit_service.DENIED,
+        detail={"method": method, "path": path, "status": status, "code": code},
+    )
+
+
+async def _record(
+    db: RequestDatabase,
     request: Request,
     principal: Principal | None,
     *,
@@ -45,64 +72,75 @@ def record_denial(
     object_type: str | None = None,
     object_id: str | None = None,
 ) -> None:
-    """Discard the request's work, then append and commit the denial on its own."""
-    session.rollback()
-    audit_service.record(
-        session,
+    await db.run(
+        _record_in,
         principal,
-        DENIED_ACTION,
-        object_type,
-        object_id,
-        outcome=audit_service.DENIED,
-        detail={
+        {
             "method": request.method,
             "path": request.url.path,
             "status": status,
             "code": code,
+            "object_type": object_type,
+            "object_id": object_id,
         },
+        write=True,
     )
-    session.commit()
 
 
-def get_current_user(
+def _record_in(session: Session, principal: Principal | None, fields: dict[str, Any]) -> None:
+    record_denial(session, principal, **fields)
+
+
+async def get_current_user(
     request: Request,
-    session: SessionDep,
+    db: DatabaseDep,
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Iterator[Principal]:
+) -> Principal:
     """The principal of the request's Bearer token; 401 (audited) without a valid one."""
-    principal = (
-        auth_service.authenticate(session, settings, credentials.credentials)
-        if credentials
-        else None
-    )
+    request.state.database = db
+    principal = None
+    if credentials is not None:
+        plaintext = credentials.credentials
+        principal = auth_service.cached_principal(settings, plaintext)
+        if principal is None:
+            principal = await db.run(auth_service.authenticate, settings, plaintext)
+            if principal is not None:
+                auth_service.remember(settings, plaintext, principal)
     if principal is None:
-        record_denial(session, request, None, status=401, code="unauthenticated")
+        await _record(db, request, None, status=401, code="unauthenticated")
         raise HTTPException(status_code=401, headers={"WWW-Authenticate": "Bearer"})
-    # End the token lookup's transaction now: on SQLite a write request's transaction holds
-    # the database write lock, which must not be held while the request does slow work that
-    # needs no database (reading an uploaded workbook, for one).
-    session.commit()
-    try:
-        yield principal
-    except Hidden as exc:
-        record_denial(
-            session,
-            request,
-            principal,
-            status=404,
-            code="hidden",
-            object_type=exc.object_type,
-            object_id=exc.object_id,
-        )
-        raise
-    except ProblemError as exc:
-        if exc.status == 403 or exc.audited:
-            record_denial(session, request, principal, status=exc.status, code=exc.code)
-        raise
+    request.state.principal = principal
+    return principal
 
 
-CurrentUser = Annotated[Principal, Depends(get_current_user, scope="function")]
+CurrentUser = Annotated[Principal, Depends(get_current_user)]
+
+
+def install_denial_audit(app: FastAPI) -> None:
+    """Record every 403, every hidden 404 and every problem marked ``audited`` before the
+    problem handler renders it.
+
+    Exception handlers run after the request's dependencies have ended, so the request's own
+    transaction is already rolled back when the denial is written.
+    """
+    render = app.exception_handlers[ProblemError]
+
+    async def denied(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ProblemError)
+        db = getattr(request.state, "database", None)
+        principal = getattr(request.state, "principal", None)
+        if db is not None and principal is not None:
+            if isinstance(exc, Hidden):
+                await _record(
+                    db, request, principal, status=404, code="hidden",
+                    object_type=exc.object_type, object_id=exc.object_id,
+                )  # fmt: skip
+            elif exc.status == 403 or exc.audited:
+                await _record(db, request, principal, status=exc.status, code=exc.code)
+        return await render(request, exc)  # type: ignore[no-any-return,misc]
+
+    app.add_exception_handler(ProblemError, denied)
 
 
 def forbidden(principal: Principal, roles: tuple[Role, ...]) -> ProblemError:
@@ -117,16 +155,16 @@ def forbidden(principal: Principal, roles: tuple[Role, ...]) -> ProblemError:
     )
 
 
-ROLE_CHECKS: dict[Callable[..., Principal], tuple[Role, ...]] = {}
+ROLE_CHECKS: dict[Callable[..., Any], tuple[Role, ...]] = {}
 """Every dependency made by :func:`require`, with the roles it admits (read by the OpenAPI)."""
 
 
-def require(*roles: Role) -> Callable[..., Principal]:
+def require(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
     """A dependency admitting only ``roles``; any other valid token gets 403 (audited)."""
 
-    def dependency(principal: CurrentUser) -> Principal:
+    async def dependency(principal: CurrentUser) -> Principal:
         if principal.role not in roles:
-            raise forbidden(principal, roles)  # recorded by get_current_user's teardown
+            raise forbidden(principal, roles)  # recorded by the denial audit handler
         return principal
 
     ROLE_CHECKS[dependency] = roles

@@ -16,6 +16,7 @@ from typing import Protocol, TypeVar, cast
 
 from sqlmodel import Session, col, select
 
+from app.auth.cache import tokens as token_cache
 from app.auth.models import ApiToken, Role
 from app.core.errors import NotFound, ProblemError
 from app.core.model_types import utcnow
@@ -186,6 +187,18 @@ def authenticate(session: Session, settings: Settings, plaintext: str) -> Princi
     )
 
 
+def cached_principal(settings: Settings, plaintext: str) -> Principal | None:
+    """The principal of a token verified less than ``token_cache_seconds`` ago, if any."""
+    if not plaintext.startswith(TOKEN_PREFIX) or settings.token_cache_seconds <= 0:
+        return None
+    return token_cache.get(hash_token(settings, plaintext))
+
+
+def remember(settings: Settings, plaintext: str, principal: Principal) -> None:
+    """Trust ``principal`` for ``plaintext`` for the next ``token_cache_seconds``."""
+    token_cache.put(hash_token(settings, plaintext), principal, settings.token_cache_seconds)
+
+
 def get(session: Session, token_id: int) -> ApiToken:
     token = session.get(ApiToken, token_id)
     if token is None:
@@ -207,4 +220,5 @@ def revoke(session: Session, token_id: int) -> ApiToken:
         token.revoked_at = utcnow()
         session.add(token)
         session.flush()
+    token_cache.forget(token_id)  # this process stops trusting it now, before the commit
     return token

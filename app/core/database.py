@@ -17,13 +17,24 @@ from app.core.settings import Settings
 def make_engine(settings: Settings) -> Engine:
     """Create the engine for ``settings``; SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE."""
     url = make_url(settings.resolved_database_url)
+    # The pool is sized explicitly: request concurrency is bounded to ``db_pool_size`` (see
+    # app.deps), so a request never waits in the pool while holding a thread; the overflow
+    # is for work outside requests.
+    pool: dict[str, Any] = {
+        "pool_size": settings.db_pool_size,
+        "max_overflow": settings.db_pool_overflow,
+        "pool_timeout": settings.db_pool_timeout_seconds,
+    }
     if url.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, future=True)
+        return create_engine(url, pool_pre_ping=True, **pool)
 
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    else:
+        pool = {}  # an in-memory database keeps its single connection
     engine = create_engine(
         url,
+        **pool,
         connect_args={
             "check_same_thread": False,
             "timeout": settings.sqlite_busy_timeout_ms / 1000,

@@ -31,6 +31,16 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    #: database connections a process keeps; requests that use the database run at most this
+    #: many at once (the rest wait, without a thread, for a free one)
+    db_pool_size: int = Field(default=16, ge=1, le=512)
+    #: extra connections for work outside requests (batch runner, health checks)
+    db_pool_overflow: int = Field(default=8, ge=0, le=512)
+    #: how long a checked-out connection may be waited for before the request fails
+    db_pool_timeout_seconds: float = Field(default=30.0, gt=0)
+    #: how long a verified API token is trusted without asking the database again; a token
+    #: revoked through another process is refused at the latest this long after (0: never cache)
+    token_cache_seconds: float = Field(default=5.0, ge=0, le=300)
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:

@@ -7,6 +7,12 @@ from app.health.service import Health
 router = APIRouter(tags=["health"])
 
 
+@router.get("/health/live")
+async def live() -> dict[str, str]:
+    """Liveness: the process answers (no database, no authentication)."""
+    return {"status": "ok"}
+
+
 @router.get(
     "/health",
     response_model=Health,

@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.auth import service as auth_service
-from app.deps import get_session
 from app.main import create_app
+from tests.api.bound import bind
 
 PROVINCE_A = "320000"  # Jiangsu
 PROVINCE_B = "330000"  # Zhejiang
@@ -19,9 +19,7 @@ PROVINCE_B = "330000"  # Zhejiang
 
 @pytest.fixture
 def app(settings, engine, session):
-    application = create_app(settings, engine)
-    application.dependency_overrides[get_session] = lambda: session
-    return application
+    return bind(create_app(settings, engine), engine, session)
 
 
 @pytest.fixture

@@ -130,12 +130,11 @@ def test_unreadable_files_are_refused_with_the_reason(client, session, tokens, d
 def test_over_the_size_cap_is_413(settings, engine, session, tokens):
     from fastapi.testclient import TestClient
 
-    from app.deps import get_session
     from app.main import create_app
+    from tests.api.bound import bind
 
     small = settings.model_copy(update={"max_upload_bytes": 1000})
-    app = create_app(small, engine)
-    app.dependency_overrides[get_session] = lambda: session
+    app = bind(create_app(small, engine), engine, session)
     with TestClient(app, raise_server_exceptions=False) as client:
         response = upload(client, tokens["province_a"], b"x" * 100_000)
     assert response.status_code == 413 and response.json()["limit_bytes"] == 1000

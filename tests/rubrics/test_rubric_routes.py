@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from app import deps
 from app.auth import service as auth_service
 from app.core.settings import REPO_ROOT
 from app.main import create_app
+from tests.api.bound import bind
 
 V1 = (REPO_ROOT / "rubrics" / "strong-province" / "v1.toml").read_text(encoding="utf-8")
 V2 = V1.replace("version = 1\n", "version = 2\n", 1).replace(
@@ -19,12 +19,7 @@ TOML = {"Content-Type": "application/toml"}
 
 @pytest.fixture
 def client(settings, engine, session):
-    app = create_app(settings, engine)
-
-    def _session():
-        yield session
-
-    app.dependency_overrides[deps.get_session] = _session
+    app = bind(create_app(settings, engine), engine, session)
     return TestClient(app, raise_server_exceptions=False)
 
 
