@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from typing import Annotated, Any, TypeVar
 
 import anyio
@@ -33,6 +34,9 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 # Per event loop: the slot semaphore and the thread limiter of each RequestDatabase.
 _GATES: RunVar[dict[int, tuple[anyio.Semaphore, anyio.CapacityLimiter]]] = RunVar("ipeval_db")
+# The slot the current request already holds (its SessionDep's): a request takes one slot,
+# never a second while holding the first (which would deadlock once every slot is held).
+_HELD: ContextVar[anyio.CapacityLimiter | None] = ContextVar("ipeval_db_slot", default=None)
 
 
 class RequestDatabase:
@@ -63,10 +67,20 @@ class RequestDatabase:
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[anyio.CapacityLimiter]:
-        """Wait (on the event loop) for one of the ``slots``; yields the thread limiter."""
+        """Wait (on the event loop) for one of the ``slots``; yields the thread limiter.
+
+        Within a request that already holds a slot, that slot is used again."""
+        held = _HELD.get()
+        if held is not None:
+            yield held
+            return
         semaphore, limiter = self._gates()
         async with semaphore:
-            yield limiter
+            token = _HELD.set(limiter)
+            try:
+                yield limiter
+            finally:
+                _HELD.reset(token)
 
     async def run(self, fn: Callable[..., T], /, *args: Any, write: bool = False) -> T:
         """``fn(session, *args)`` in one unit of work on a worker thread; its result."""

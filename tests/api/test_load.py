@@ -1,0 +1,35 @@
+"""Load: 64 connections at once against a real `ipeval serve`, driven by wrk: no errors.
+
+Not a timing test (the machine is shared); what must hold is that every request is answered
+with a 2xx — none stalls past wrk's 30 s timeout, none fails for want of a database
+connection — on list, detail and upload at once. Uses bench/api.py's harness.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+
+import api as bench_api  # noqa: E402
+
+pytestmark = pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
+
+
+def test_64_connections_get_no_errors(db_backend, tmp_path):
+    with bench_api.database(db_backend, tmp_path) as target:
+        if target is None:
+            pytest.skip("PostgreSQL is not reachable")
+        with bench_api.server(target, tmp_path) as base:
+            figures = bench_api.measure(
+                base, target, tmp_path, connections=[64], seconds=2,
+                only=["list", "detail", "upload"],
+            )  # fmt: skip
+    assert {f.scenario for f in figures} == {"list", "detail", "upload"}
+    for figure in figures:
+        assert figure.requests > 0, figure
+        assert figure.errors == 0, figure
