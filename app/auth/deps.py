@@ -41,24 +41,41 @@ bearer = HTTPBearer(
 
 def record_denial(
     session: Session,
+    request: Request,
     principal: Principal | None,
     *,
-    method: str,
-    path: str,
     status: int,
     code: str,
     object_type: str | None = None,
     object_id: str | None = None,
 ) -> None:
-    """Append the denial to the audit log in ``session`` (a unit of work of its own)."""
+    """Discard the request's work in ``session``, then append and commit the denial on its
+    own (for handlers that hold one session for the whole request, such as the pages)."""
+    session.rollback()
+    _append_denial(
+        session,
+        principal,
+        {
+            "method": request.method,
+            "path": request.url.path,
+            "status": status,
+            "code": code,
+            "object_type": object_type,
+            "object_id": object_id,
+        },
+    )
+    session.commit()
+
+
+def _append_denial(session: Session, principal: Principal | None, fields: dict[str, Any]) -> None:
     audit_service.record(
         session,
         principal,
         DENIED_ACTION,
-        object_type,
-        object_id,
+        fields["object_type"],
+        fields["object_id"],
         outcome=audit_service.DENIED,
-        detail={"method": method, "path": path, "status": status, "code": code},
+        detail={k: fields[k] for k in ("method", "path", "status", "code")},
     )
 
 
@@ -73,7 +90,7 @@ async def _record(
     object_id: str | None = None,
 ) -> None:
     await db.run(
-        _record_in,
+        _append_denial,
         principal,
         {
             "method": request.method,
@@ -85,10 +102,6 @@ async def _record(
         },
         write=True,
     )
-
-
-def _record_in(session: Session, principal: Principal | None, fields: dict[str, Any]) -> None:
-    record_denial(session, principal, **fields)
 
 
 async def get_current_user(
