@@ -20,7 +20,7 @@ from scoring.data import (
     cohort_from_records,
 )
 from scoring.engine import inputs_sha256, score_cohort
-from scoring.result import CohortResult, json_schema
+from scoring.result import CohortResult, ScoredCohort, json_schema
 from scoring.rubric import (
     Rubric,
     RubricError,
@@ -39,6 +39,7 @@ __all__ = [
     "Rubric",
     "RubricError",
     "RubricProblem",
+    "ScoredCohort",
     "TaskSpec",
     "cohort_from_csv",
     "cohort_from_records",

@@ -18,19 +18,12 @@ from scoring.data import CohortData
 from scoring.decide import PLACED, Decisions, decide
 from scoring.derive import derive, unreported_must_do
 from scoring.evaluate import TypeEvaluation, evaluate_type
-from scoring.result import (
-    CapSummary,
-    CohortResult,
-    RoundRef,
-    RubricRef,
-    StageTargetSummary,
-    TreatmentResult,
-)
+from scoring.result import FORMAT_VERSION, ScoredCohort
 from scoring.rounds import round_of
 from scoring.rubric import Rubric
 
 
-def score_cohort(rubric: Rubric, cohort: CohortData) -> CohortResult:
+def score_cohort(rubric: Rubric, cohort: CohortData) -> ScoredCohort:
     """Score every unit under every type, decide, allocate caps and explain.
 
     Parameters
@@ -43,8 +36,9 @@ def score_cohort(rubric: Rubric, cohort: CohortData) -> CohortResult:
 
     Returns
     -------
-    CohortResult
-        ``to_json()`` gives byte-identical output for identical rubric and inputs.
+    ScoredCohort
+        The result document as plain data; ``to_json()`` gives byte-identical output for
+        identical rubric and inputs.
     """
     round_of(rubric, cohort.year)  # a year the rubric does not cover is an error, up front
     cohort = sort_by_unit(cohort)
@@ -82,43 +76,44 @@ def _result(
     decisions: Decisions,
     unreported: npt.NDArray[np.bool_],
     fields: dict[str, npt.NDArray[np.float64]],
-) -> CohortResult:
+) -> ScoredCohort:
+    # Plain data in the shape (and key order) of scoring.result.CohortResult; the tests check
+    # it against the JSON Schema and the typed models, so nothing validates it here.
     units = unit_results(rubric, cohort, evaluations, decisions, unreported, fields)
-    # One validation of the whole document: pydantic-core builds every nested object in
-    # compiled code, which is what keeps thousands of units fast.
-    return CohortResult.model_validate(
+    return ScoredCohort(
         {
-            "rubric": RubricRef(id=rubric.id, version=rubric.version, sha256=rubric.sha256),
+            "format_version": FORMAT_VERSION,
+            "rubric": {"id": rubric.id, "version": rubric.version, "sha256": rubric.sha256},
             "year": cohort.year,
             "inputs_sha256": inputs_sha256(cohort),
             "units": units,
             "caps": _caps(rubric, decisions),
             "treatments": [
-                TreatmentResult(
-                    type=t,
-                    indicator=code,
-                    skew=round(r.skew, 6),
-                    kurtosis=round(r.kurtosis, 6),
-                    steps=r.steps,
-                    winsorised=r.winsorised,
-                    log=r.log,
-                )
+                {
+                    "type": t,
+                    "indicator": code,
+                    "skew": _num(round(float(r.skew), 6)),
+                    "kurtosis": _num(round(float(r.kurtosis), 6)),
+                    "steps": int(r.steps),
+                    "winsorised": int(r.winsorised),
+                    "log": bool(r.log),
+                }
                 for t in rubric.type_order
                 for code, r in evaluations[t].treatments.items()
             ],
-            "round": RoundRef(
-                code=decisions.round.code,
-                kind=decisions.round.kind,
-                stages=list(decisions.round.stages),
-                name_zh=decisions.round.name_zh,
-                name_en=decisions.round.name_en,
-            ),
+            "round": {
+                "code": decisions.round.code,
+                "kind": decisions.round.kind,
+                "stages": list(decisions.round.stages),
+                "name_zh": decisions.round.name_zh,
+                "name_en": decisions.round.name_en,
+            },
             "stage_targets": _targets(rubric, decisions),
         }
     )
 
 
-def _targets(rubric: Rubric, d: Decisions) -> list[StageTargetSummary]:
+def _targets(rubric: Rubric, d: Decisions) -> list[dict[str, Any]]:
     """Stage targets checked at the round that can reach their stage (e.g. strong: the
     evaluation of demonstration provinces)."""
     placed = np.isin(d.outcome, PLACED)
@@ -130,15 +125,15 @@ def _targets(rubric: Rubric, d: Decisions) -> list[StageTargetSummary]:
             continue
         count = int(np.sum(placed & (d.to_type == t.type) & (d.to_stage == t.stage)))
         out.append(
-            StageTargetSummary(
-                stage=t.stage,
-                type=t.type,
-                min=t.min,
-                max=t.max,
-                count=count,
-                below=count < t.min,
-                above=count > t.max,
-            )
+            {
+                "stage": t.stage,
+                "type": t.type,
+                "min": t.min,
+                "max": t.max,
+                "count": count,
+                "below": count < t.min,
+                "above": count > t.max,
+            }
         )
     return out
 
@@ -211,19 +206,19 @@ def _num(value: Any) -> float | None:
     return None if math.isnan(v) else v
 
 
-def _caps(rubric: Rubric, d: Decisions) -> list[CapSummary]:
+def _caps(rubric: Rubric, d: Decisions) -> list[dict[str, Any]]:
     policy = rubric.spec.decision.cap_policy
     out = []
     for t in rubric.type_order:
         cap = rubric.type(t).cap
         allocated = int(np.sum((d.to_type == t) & np.isin(d.outcome, PLACED)))
         out.append(
-            CapSummary(
-                type=t,
-                cap=cap,
-                policy=policy,
-                allocated=allocated,
-                exceeded=cap is not None and allocated > cap,
-            )
+            {
+                "type": t,
+                "cap": cap,
+                "policy": policy,
+                "allocated": allocated,
+                "exceeded": cap is not None and allocated > cap,
+            }
         )
     return out

@@ -1,16 +1,53 @@
-"""The scoring result: typed, JSON-serialisable, byte-identical for identical inputs.
+"""The scoring result: plain data built once, encoded once, byte-identical for identical inputs.
 
-``docs/score-output.schema.json`` is generated from :class:`CohortResult` (see
-``scoring.result.json_schema``) and checked by the tests.
+:func:`scoring.score_cohort` returns a :class:`ScoredCohort`: the result document as plain
+dicts and lists (in the shape of :class:`CohortResult`), encoded with :func:`encode`. Nothing
+validates it at run time; ``docs/score-output.schema.json`` is generated from the typed models
+below (see :func:`json_schema`) and the tests check documents against it. The typed models are
+also a view for readers that want attributes (``ScoredCohort.units`` and friends).
+
+The canonical encoding is versioned (:data:`ENCODING_VERSION`), since a stored result's hash is
+the hash of its encoded bytes: version 1 was ``json.dumps`` with sorted keys, no ASCII escapes
+and compact separators; version 2 is orjson with sorted keys (the same, except how some floats
+are spelled, e.g. ``1e-07`` against ``1e-7``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+from functools import cached_property
 from typing import Any, Literal
 
+import orjson
 from pydantic import BaseModel, ConfigDict
 
 FORMAT_VERSION = "1"
+#: The canonical encoding new results are hashed and stored in (see :func:`encode`).
+ENCODING_VERSION = 2
+ENCODINGS = (1, 2)
+
+
+def encode(document: Any, version: int = ENCODING_VERSION) -> bytes:
+    """The canonical UTF-8 JSON of ``document`` in encoding ``version`` (keys sorted).
+
+    Raises
+    ------
+    ValueError
+        For an unknown version.
+    """
+    if version == 2:
+        return orjson.dumps(document, option=orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY)
+    if version == 1:
+        text = json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        return text.encode("utf-8")
+    raise ValueError(f"unknown result encoding {version}; known: {ENCODINGS}")
+
+
+def sha256_of(document: Any, version: int = ENCODING_VERSION) -> str:
+    """sha256 of ``document``'s canonical encoding ``version`` (how stored results are hashed)."""
+    return hashlib.sha256(encode(document, version)).hexdigest()
+
 
 Outcome = Literal["pass", "reclassify", "exit", "admit", "reject", "incomplete", "monitor", "none"]
 
@@ -188,12 +225,69 @@ class CohortResult(Out):
     stage_targets: list[StageTargetSummary] = []
 
     def to_json(self) -> bytes:
-        """UTF-8 JSON, keys in declaration order, no NaN (missing values are ``null``).
+        """The canonical encoding of this result (see :func:`encode`)."""
+        return encode(self.model_dump(mode="json"))
+
+
+class ScoredCohort:
+    """One cohort-year's result as plain data (the shape of :class:`CohortResult`).
+
+    ``document`` is the result; :meth:`to_json` its canonical encoding, computed once. The
+    typed view (``typed``, and ``units``, ``caps``... on it) is validated on first use only;
+    nothing on the scoring path needs it.
+    """
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        self.document = document
+
+    def to_json(self) -> bytes:
+        """UTF-8 JSON with sorted keys and no NaN (missing values are ``null``).
 
         The engine rounds every computed float to 6 decimals before building the result, so
         identical rubric and inputs give byte-identical output.
         """
-        return self.model_dump_json().encode("utf-8")
+        return self._json
+
+    @cached_property
+    def _json(self) -> bytes:
+        return encode(self.document)
+
+    @cached_property
+    def typed(self) -> CohortResult:
+        """The document validated into the typed models (for readers, tests and reports)."""
+        return CohortResult.model_validate(self.document)
+
+    @property
+    def rubric(self) -> RubricRef:
+        return self.typed.rubric
+
+    @property
+    def year(self) -> int:
+        return int(self.document["year"])
+
+    @property
+    def inputs_sha256(self) -> str:
+        return str(self.document["inputs_sha256"])
+
+    @property
+    def units(self) -> list[UnitResult]:
+        return self.typed.units
+
+    @property
+    def caps(self) -> list[CapSummary]:
+        return self.typed.caps
+
+    @property
+    def treatments(self) -> list[TreatmentResult]:
+        return self.typed.treatments
+
+    @property
+    def round(self) -> RoundRef | None:
+        return self.typed.round
+
+    @property
+    def stage_targets(self) -> list[StageTargetSummary]:
+        return self.typed.stage_targets
 
 
 def json_schema() -> dict[str, Any]:

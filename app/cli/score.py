@@ -16,9 +16,9 @@ import typer
 
 from scoring import (
     CohortError,
-    CohortResult,
     Rubric,
     RubricError,
+    ScoredCohort,
     cohort_from_csv,
     load_rubric,
     load_shipped,
@@ -60,14 +60,14 @@ def year_of(data: Path, year: int | None) -> int:
     )
 
 
-def score_file(*, rubric: str, data: Path, year: int | None, rubrics_dir: Path) -> CohortResult:
+def score_file(*, rubric: str, data: Path, year: int | None, rubrics_dir: Path) -> ScoredCohort:
     """Load the rubric and the CSV and score the cohort; raises on any input problem."""
     loaded = resolve_rubric(rubric, rubrics_dir=rubrics_dir)
     cohort = cohort_from_csv(loaded, data, year=year_of(data, year))
     return score_cohort(loaded, cohort)
 
 
-def summary_lines(result: CohortResult) -> list[str]:
+def summary_lines(result: ScoredCohort) -> list[str]:
     """A readable table: one line per unit, then its reason path."""
     lines = [
         f"rubric {result.rubric.id}@{result.rubric.version} sha256 {result.rubric.sha256[:12]}  "
@@ -96,7 +96,7 @@ def summary_lines(result: CohortResult) -> list[str]:
     return lines
 
 
-def write_report(result: CohortResult, out: Path) -> None:
+def write_report(result: ScoredCohort, out: Path) -> None:
     """An .xlsx report: decisions with reasons, and every node score per type."""
     from openpyxl import Workbook  # imported here: only --out needs it
 

@@ -7,10 +7,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
+from app.core.model_types import json_serializer
 from app.core.settings import Settings
 
 
@@ -21,6 +23,8 @@ def make_engine(settings: Settings) -> Engine:
     # app.deps), so a request never waits in the pool while holding a thread; the overflow
     # is for work outside requests.
     pool: dict[str, Any] = {
+        "json_serializer": json_serializer,
+        "json_deserializer": orjson.loads,
         "pool_size": settings.db_pool_size,
         "max_overflow": settings.db_pool_overflow,
         "pool_timeout": settings.db_pool_timeout_seconds,
@@ -30,8 +34,8 @@ def make_engine(settings: Settings) -> Engine:
 
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    else:
-        pool = {}  # an in-memory database keeps its single connection
+    else:  # an in-memory database keeps its single connection
+        pool = {k: v for k, v in pool.items() if k.startswith("json_")}
     engine = create_engine(
         url,
         **pool,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -44,6 +45,21 @@ def timestamp_field(*, nullable: bool = False, default_now: bool = True) -> Any:
         default_factory=utcnow if default_now else None,
         sa_column=Column(UTCDateTime(), nullable=nullable),
     )
+
+
+class EncodedJSON(str):
+    """JSON text already encoded: a JSON column stores it exactly as it is.
+
+    A result is hashed over its canonical bytes; storing those same bytes (rather than letting
+    the column encode the document again) keeps what is stored, served and hashed identical.
+    """
+
+
+def json_serializer(value: Any) -> str:
+    """How JSON columns encode a value: :class:`EncodedJSON` as is, anything else with json."""
+    if isinstance(value, EncodedJSON):
+        return str.__str__(value)
+    return json.dumps(value)
 
 
 def json_field(*, nullable: bool = False) -> Any:

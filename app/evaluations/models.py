@@ -90,6 +90,8 @@ class Evaluation(EvaluationBase, table=True):
     run_id: int = Field(foreign_key="cohort_runs.id", index=True)
     submission_id: int | None = Field(default=None, foreign_key="submissions.id")
     result_sha256: str = Field(max_length=64)
+    #: which canonical encoding of ``result`` the hash is over (scoring.result.encode)
+    result_encoding: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     result: dict[str, Any] = json_field()  # the full breakdown from the scoring library
     robustness: dict[str, Any] | None = json_field(nullable=True)  # this unit's summary
 

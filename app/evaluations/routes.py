@@ -47,6 +47,7 @@ class RunBrief(BaseModel):
 
 class EvaluationDetail(EvaluationRow):
     result_sha256: str
+    result_encoding: int  # the canonical encoding the hash is over (1: json, 2: orjson)
     result: dict[str, Any]
     run_status: str
     run: RunBrief | None

@@ -10,7 +10,6 @@ Callers that score and promote take :func:`lock_year` first.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
@@ -22,6 +21,7 @@ from app.audit import service as audit_service
 from app.auth.service import Principal, get_visible
 from app.core.errors import Location, NotFound, ProblemError
 from app.core.listing import Rows, Window, fetch_page, province_code
+from app.core.model_types import EncodedJSON
 from app.core.params import PlainText
 from app.core.settings import Settings
 from app.evaluations import identity, years
@@ -40,7 +40,8 @@ from app.evaluations.years import (
 )
 from app.reviews.models import Review
 from app.rubrics import service as rubrics_service
-from scoring import CohortData, CohortResult, Rubric, score_cohort
+from scoring import CohortData, Rubric, ScoredCohort, score_cohort
+from scoring.result import ENCODING_VERSION, encode
 from scoring.rounds import RoundError
 
 __all__ = [
@@ -84,25 +85,26 @@ def get_run(session: Session, run_id: int) -> CohortRun:
     return run
 
 
-def canonical_json(data: Any) -> bytes:
-    """The canonical encoding a stored result is hashed in (sorted keys, no spaces, UTF-8)."""
-    text_ = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return text_.encode("utf-8")
+def canonical_json(data: Any, version: int = ENCODING_VERSION) -> bytes:
+    """The canonical encoding ``version`` a stored result is hashed in (sorted keys, no
+    spaces, UTF-8; see :func:`scoring.result.encode` and ``Evaluation.result_encoding``)."""
+    return encode(data, version)
 
 
 def _sha256_json(data: Any) -> str:
-    return hashlib.sha256(canonical_json(data)).hexdigest()
+    # input hashes keep the first encoding: they are not stored results
+    return hashlib.sha256(canonical_json(data, 1)).hexdigest()
 
 
 def result_document(
     rubric: Rubric, cohort: CohortData | None, graded: Mapping[str, list[TaskGrade]]
-) -> tuple[CohortResult | None, dict[str, Any]]:
-    """Score a cohort and decode the result document, grades annotated (the one code path
+) -> tuple[ScoredCohort | None, dict[str, Any]]:
+    """Score a cohort and take its result document, grades annotated (the one code path
     for scoring a year and for replaying it in :mod:`app.evaluations.verify`)."""
     result = score_cohort(rubric, cohort) if cohort is not None else None
-    # to_json() rounds and drops NaN: the stored breakdown is exactly what the library
-    # guarantees to be reproducible byte for byte.
-    doc: dict[str, Any] = json.loads(result.to_json()) if result is not None else {}
+    # The library's own plain document (rounded, no NaN), not a decoded copy: each unit's
+    # breakdown is encoded once, and those bytes are both hashed and stored.
+    doc: dict[str, Any] = result.document if result is not None else {}
     annotate_grades(doc, graded)
     return result, doc
 
@@ -229,22 +231,24 @@ def _summary(
 def _add_evaluations(
     session: Session,
     run: CohortRun,
-    result: CohortResult,
+    result: ScoredCohort,
     doc: dict[str, Any],
     submissions: dict[str, Any],
 ) -> list[dict[str, Any]]:
     """Insert one evaluation row per unit of ``doc`` (the run's result document); returns
     the rows.
 
-    Everything is read from the document the caller already decoded from ``result.to_json()``
-    (the same values the typed ``result`` holds), and the rows go in with one bulk insert
+    Everything is read from the result's plain document; each unit's breakdown is encoded
+    once (:func:`scoring.result.encode`) and those bytes are hashed and stored as they are
+    (encoding :data:`~scoring.result.ENCODING_VERSION`); the rows go in with one bulk insert
     rather than one ORM object each: at a few thousand units a year, building and flushing
     ORM objects cost more than the scoring. Rows are not added to the session; read them
     back with a query.
     """
     assert run.id is not None
     rows = []
-    for unit, breakdown in zip(doc["units"], breakdowns(doc).values(), strict=True):
+    for unit, document in zip(doc["units"], breakdowns(doc).values(), strict=True):
+        breakdown = encode(document, ENCODING_VERSION)
         total = _basis_total(unit)
         decision = unit["decision"]
         rows.append(
@@ -261,8 +265,9 @@ def _add_evaluations(
                 "rubric_sha256": run.rubric_sha256,
                 "input_sha256": run.input_sha256,
                 "submission_id": getattr(submissions.get(unit["unit"]), "id", None),
-                "result_sha256": _sha256_json(breakdown),
-                "result": breakdown,
+                "result_sha256": hashlib.sha256(breakdown).hexdigest(),
+                "result_encoding": ENCODING_VERSION,
+                "result": EncodedJSON(breakdown.decode("utf-8")),
             }
         )
     _rank(rows)

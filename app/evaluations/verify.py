@@ -137,8 +137,9 @@ def _verify_run(session: Session, run: CohortRun, report: VerifyReport) -> None:
         differ("missing", code, "the replay scores this unit, but nothing is stored")
     for code in sorted(stored.keys() & replayed.keys()):
         evaluation = stored[code]
-        mine = canonical_json(replayed[code])
-        theirs = canonical_json(evaluation.result)
+        # each stored result in the encoding its hash was made in
+        mine = canonical_json(replayed[code], evaluation.result_encoding)
+        theirs = canonical_json(evaluation.result, evaluation.result_encoding)
         if mine != theirs:
             differ("result", code, first_difference(evaluation.result, replayed[code]))
         elif hashlib.sha256(theirs).hexdigest() != evaluation.result_sha256:

@@ -50,3 +50,29 @@ def test_result_json_is_deterministic_and_round_trips(ref: str) -> None:
     statuses = {e["status"] for u in doc["units"] for e in u["evaluations"]}
     assert {"exit", "reject", "incomplete"} <= outcomes and {"scored", "blocked"} <= statuses
     assert any(u["application"] for u in doc["units"]) and any(u["errors"] for u in doc["units"])
+
+
+def test_the_canonical_encodings_are_versioned() -> None:
+    from scoring.result import ENCODING_VERSION, encode, sha256_of
+
+    doc = {"b": 1e-7, "a": "省", "c": [1.0, None, True]}
+    # Version 1 (json.dumps): sorted keys, no ASCII escapes, compact; Python spells 1e-07.
+    assert encode(doc, 1) == '{"a":"省","b":1e-07,"c":[1.0,null,true]}'.encode()
+    # Version 2 (orjson): the same bytes but for the float's spelling.
+    assert encode(doc, 2) == '{"a":"省","b":1e-7,"c":[1.0,null,true]}'.encode()
+    assert ENCODING_VERSION == 2 and encode(doc) == encode(doc, 2)
+    assert sha256_of(doc, 1) != sha256_of(doc, 2)
+    with pytest.raises(ValueError, match="unknown result encoding 3"):
+        encode(doc, 3)
+
+
+def test_the_result_is_plain_data_encoded_once() -> None:
+    rubric = load_shipped("strong-province@1", root=ROOT)
+    result = score_cohort(
+        rubric, cohort_from_records(rubric, _records(rubric.ref, 12, 1), year=2021)
+    )
+    assert result.to_json() is result.to_json()  # encoded once, then kept
+    assert json.loads(result.to_json()) == result.document
+    # The typed view holds exactly what the plain document holds.
+    assert result.typed.model_dump(mode="json") == result.document
+    assert [u.unit for u in result.units] == [u["unit"] for u in result.document["units"]]
