@@ -7,7 +7,7 @@ from app.health.service import Health
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health/live")
+@router.get("/health/live", summary="Check the process answers")
 async def live() -> dict[str, str]:
     """Liveness: the process answers (no database, no authentication)."""
     return {"status": "ok"}
