@@ -4,7 +4,7 @@ Results stored before this revision were hashed over json.dumps with sorted keys
 1); new ones over orjson with sorted keys (encoding 2), stored as those same bytes.
 
 Revision ID: 5e1f0c2a9b7d
-Revises: 3f1c2b7a9d10
+Revises: 1d80733b0d64
 Create Date: 2026-12-01 23:00:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "5e1f0c2a9b7d"
-down_revision: str | None = "3f1c2b7a9d10"
+down_revision: str | None = "1d80733b0d64"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
