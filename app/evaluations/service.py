@@ -247,8 +247,10 @@ def _add_evaluations(
     """
     assert run.id is not None
     rows = []
+    stored: list[EncodedJSON] = []
     for unit, document in zip(doc["units"], breakdowns(doc).values(), strict=True):
         breakdown = encode(document, ENCODING_VERSION)
+        stored.append(EncodedJSON(breakdown.decode("utf-8")))
         total = _basis_total(unit)
         decision = unit["decision"]
         rows.append(
@@ -267,12 +269,14 @@ def _add_evaluations(
                 "submission_id": getattr(submissions.get(unit["unit"]), "id", None),
                 "result_sha256": hashlib.sha256(breakdown).hexdigest(),
                 "result_encoding": ENCODING_VERSION,
-                "result": EncodedJSON(breakdown.decode("utf-8")),
+                "result": document,
             }
         )
     _rank(rows)
     if rows:
-        session.execute(insert(Evaluation.__table__), rows)  # type: ignore[attr-defined]
+        # the rows returned carry the document; the database gets its encoded bytes
+        written = [{**row, "result": text_} for row, text_ in zip(rows, stored, strict=True)]
+        session.execute(insert(Evaluation.__table__), written)  # type: ignore[attr-defined]
     return rows
 
 
