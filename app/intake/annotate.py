@@ -12,7 +12,11 @@ from app.intake.report import IntakeReport
 
 
 def annotate_workbook(
-    data: bytes, report: IntakeReport, *, limits: IntakeLimits | None = None
+    data: bytes,
+    report: IntakeReport,
+    *,
+    limits: IntakeLimits | None = None,
+    owner: str | None = None,
 ) -> bytes:
     """An .xlsx copy of ``data`` with problem cells highlighted and commented in both
     languages, and a summary sheet listing every problem first.
@@ -26,7 +30,7 @@ def annotate_workbook(
     body = report.model_dump_json().encode("utf-8")
     payload = len(body).to_bytes(8, "big") + body + (data if in_place else b"")
     try:
-        return run_child("annotate", payload, limits)
+        return run_child("annotate", payload, limits, owner)
     except IntakeRefused:
         # The original could not be re-opened within limits: still give the clerk the list.
         return annotate_in_child(b"", json.loads(body))

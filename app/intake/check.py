@@ -9,6 +9,7 @@ from pathlib import Path
 from app.intake.cells import RawWorkbook
 from app.intake.isolate import read_isolated
 from app.intake.limits import IntakeLimits
+from app.intake.parts import cfb_has_macros
 from app.intake.problems import IntakeRefused, problem
 from app.intake.report import IntakeReport
 from app.intake.rules import Checker
@@ -29,7 +30,9 @@ _REFUSED_KINDS = {
 }
 
 
-def read_workbook(data: bytes, limits: IntakeLimits) -> tuple[FileKind, RawWorkbook]:
+def read_workbook(
+    data: bytes, limits: IntakeLimits, owner: str | None = None
+) -> tuple[FileKind, RawWorkbook]:
     """Size check, sniffing, container checks, then the isolated reader.
 
     Raises
@@ -47,8 +50,10 @@ def read_workbook(data: bytes, limits: IntakeLimits) -> tuple[FileKind, RawWorkb
     if not kind.is_workbook:
         raise IntakeRefused(problem("file.not_workbook", detected=kind.value))
     if kind in (FileKind.XLSX, FileKind.ODS):
-        check_zip(data, limits)
-    book = read_isolated(kind, data, limits)
+        check_zip(data, limits, kind.value)
+    elif cfb_has_macros(data):
+        raise IntakeRefused(problem("file.macro", entry="_VBA_PROJECT_CUR", what="VBA"))
+    book = read_isolated(kind, data, limits, owner)
     if len(book.names) > limits.max_defined_names:
         raise IntakeRefused(
             problem("sheet.too_many_rows", what="defined names", limit=limits.max_defined_names)
@@ -89,9 +94,15 @@ def _rubric(meta: dict[str, str], rubric_root: Path) -> Rubric:
 
 
 def check_workbook(
-    data: bytes, *, rubric_root: Path, limits: IntakeLimits | None = None
+    data: bytes,
+    *,
+    rubric_root: Path,
+    limits: IntakeLimits | None = None,
+    owner: str | None = None,
 ) -> IntakeReport:
     """Check one uploaded workbook and report every problem at once.
+
+    ``owner`` (the uploader's province, or its token) shares the reader slots fairly.
 
     Never raises for anything in ``data``: an unreadable or hostile file yields a report with
     ``status == "unreadable"`` and the one problem that explains why.
@@ -100,7 +111,7 @@ def check_workbook(
     digest = hashlib.sha256(data).hexdigest()
     kind = FileKind.UNKNOWN
     try:
-        kind, book = read_workbook(data, limits)
+        kind, book = read_workbook(data, limits, owner)
         meta = _meta(book)
         if meta["meta_template_version"] != TEMPLATE_VERSION:
             raise IntakeRefused(

@@ -11,6 +11,8 @@ the caller's ``__main__`` (the CLI, the web server) in every child.
 The child limits its own address space (RLIMIT_AS, as a budget on top of what it already
 maps, since a forked server may already map more than the budget) and CPU time before
 touching the bytes; the parent adds a wall-clock timeout and kills it when that passes.
+The child also dies with its parent (``PR_SET_PDEATHSIG``, see ``worker``): a server killed
+with ``kill -9`` leaves no reader behind.
 """
 
 from __future__ import annotations
@@ -38,27 +40,71 @@ from app.intake.sniff import FileKind
 
 _CONTEXT = multiprocessing.get_context("fork")
 
-# At most this many readers run at once in this process. Without a bound, 32 simultaneous
-# uploads fork 32 parsers on a 2-core machine and each one's wall-clock limit runs out while
-# it waits for a core; with it, extra checks queue (up to ``reader_queue_seconds``) and each
-# child's time limit counts only its own run.
-_SLOTS = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
+
+class ReaderSlots:
+    """At most ``total`` readers at once in this process, and at most ``per_owner`` of them
+    for one owner (a province, or one token), so one submitter's uploads cannot hold every
+    slot while another's check waits.
+
+    Without a bound, 32 simultaneous uploads fork 32 parsers on a 2-core machine and each
+    one's wall-clock limit runs out while it waits for a core; with it, extra checks queue
+    (up to ``reader_queue_seconds``) and each child's time limit counts only its own run.
+    """
+
+    def __init__(self, total: int, per_owner: int | None = None) -> None:
+        self.total = max(1, total)
+        self.per_owner = max(1, per_owner if per_owner is not None else self.total - 1)
+        self._used = 0
+        self._by_owner: dict[str, int] = {}
+        self._changed = threading.Condition()
+
+    def _full(self, owner: str | None) -> bool:
+        mine = self._by_owner.get(owner, 0) if owner is not None else 0
+        return self._used >= self.total or mine >= self.per_owner
+
+    def acquire(self, owner: str | None, timeout: float) -> bool:
+        """Take a slot for ``owner`` (None: counted in the total only) within ``timeout``."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while self._full(owner):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._changed.wait(remaining)
+            self._used += 1
+            if owner is not None:
+                self._by_owner[owner] = self._by_owner.get(owner, 0) + 1
+        return True
+
+    def release(self, owner: str | None) -> None:
+        with self._changed:
+            self._used -= 1
+            if owner is not None:
+                left = self._by_owner.pop(owner, 1) - 1
+                if left:
+                    self._by_owner[owner] = left
+            self._changed.notify_all()
 
 
-def run_child(op: str, payload: bytes, limits: IntakeLimits) -> bytes:
+SLOTS = ReaderSlots(os.cpu_count() or 1)
+
+
+def run_child(op: str, payload: bytes, limits: IntakeLimits, owner: str | None = None) -> bytes:
     """Run ``worker.run_op(op, payload)`` in a limited child; its answer, or a refusal.
+
+    ``owner`` (a province code, or a token) bounds how many readers one submitter holds.
 
     Raises
     ------
     IntakeRefused
         reader.busy, reader.timeout, reader.memory or reader.crashed.
     """
-    if not _SLOTS.acquire(timeout=limits.reader_queue_seconds):
+    if not SLOTS.acquire(owner, limits.reader_queue_seconds):
         raise IntakeRefused(problem("reader.busy"))
     try:
         return _run_child(op, payload, limits)
     finally:
-        _SLOTS.release()
+        SLOTS.release(owner)
 
 
 def _run_child(op: str, payload: bytes, limits: IntakeLimits) -> bytes:
@@ -67,7 +113,7 @@ def _run_child(op: str, payload: bytes, limits: IntakeLimits) -> bytes:
     cpu = max(1, int(limits.reader_timeout_seconds + 0.999))
     child = context.Process(
         target=worker.forked_entry,
-        args=(sender, op, payload, limits.reader_memory_bytes, cpu),
+        args=(sender, op, payload, limits.reader_memory_bytes, cpu, os.getpid()),
         daemon=True,
     )
     child.start()
@@ -105,7 +151,9 @@ def _reap(child: BaseProcess, *, grace: float) -> None:
         child.join()
 
 
-def read_isolated(kind: FileKind, data: bytes, limits: IntakeLimits) -> RawWorkbook:
+def read_isolated(
+    kind: FileKind, data: bytes, limits: IntakeLimits, owner: str | None = None
+) -> RawWorkbook:
     """Parse ``data`` as ``kind`` in a limited child process.
 
     Raises
@@ -114,7 +162,7 @@ def read_isolated(kind: FileKind, data: bytes, limits: IntakeLimits) -> RawWorkb
         reader.timeout, reader.memory, reader.crashed, file.corrupt, file.encrypted or
         xml.doctype, each with its bilingual message.
     """
-    answer = json.loads(run_child(str(kind), data, limits))
+    answer = json.loads(run_child(str(kind), data, limits, owner))
     if "refusal" in answer:
         code = answer["refusal"]
         details = {"detail": answer["detail"]} if code in ("file.corrupt",) else {}

@@ -25,8 +25,12 @@ class IntakeLimits:
     max_rows: int = 20_000
     max_cells: int = 500_000
     max_defined_names: int = 5_000
-    #: the isolated reader's address-space limit (RLIMIT_AS) and wall-clock limit
+    #: the isolated reader's address-space limit (RLIMIT_AS) and wall-clock limit; the real
+    #: template reads in well under a second. An upload runs at most two children (the
+    #: read, then the annotated copy), so it holds a reader for at most 2 x 10 s and waits
+    #: at most 2 x 15 s for one: 50 s in all, below the 60 s a reverse proxy usually allows
+    #: a request (nginx's proxy_read_timeout).
     reader_memory_bytes: int = 1024 * MIB
-    reader_timeout_seconds: float = 30.0
+    reader_timeout_seconds: float = 10.0
     #: how long a check may wait for a free reader slot before it is refused as busy
-    reader_queue_seconds: float = 120.0
+    reader_queue_seconds: float = 15.0

@@ -9,6 +9,10 @@ from pydantic import BaseModel, ConfigDict
 
 Severity = Literal["error", "warning"]
 
+#: A value quoted in a report (``value`` and the messages) is cut to this many characters,
+#: then "…": a 5,000-character cell must not make every problem of a report 15 KB.
+MAX_VALUE_CHARS = 200
+
 # code -> (severity, message_zh, message_en, unreadable).  Templates use str.format with the
 # keyword arguments given to `problem()`; every message says what to do about it.
 _CATALOGUE: dict[str, tuple[Severity, str, str, bool]] = {
@@ -83,6 +87,18 @@ _CATALOGUE: dict[str, tuple[Severity, str, str, bool]] = {
         "error",
         "压缩包内含非法文件名 “{entry}”。",
         "The container has an illegal part name “{entry}”.",
+        True,
+    ),
+    "zip.unknown_part": (
+        "error",
+        "文件内含非电子表格部件 “{entry}”（{what}）。请用 Excel、WPS 或 LibreOffice 打开模板并另存为 .xlsx 后上传。",
+        "The file holds a part “{entry}” that is not part of a spreadsheet ({what}). Open the template in Excel, WPS or LibreOffice, save it as .xlsx and upload again.",
+        True,
+    ),
+    "file.macro": (
+        "error",
+        "文件含有宏、ActiveX 控件、嵌入对象或指向其他文件的外部链接（{entry}：{what}），出于安全原因拒收。请另存为不含宏的 “Excel 工作簿 (.xlsx)”，删除外部链接（数据 → 编辑链接 → 断开链接）后重新上传。",
+        "The file contains macros, ActiveX controls, embedded objects or links to other files ({entry}: {what}) and is refused for safety. Save it as a macro-free “Excel Workbook (.xlsx)”, break external links (Data → Edit Links → Break Link) and upload again.",
         True,
     ),
     "xml.doctype": (
@@ -363,7 +379,8 @@ def problem(
     A detail given as a ``(zh, en)`` tuple fills each message with its own language.
     """
     severity, zh, en, _ = _CATALOGUE[code]
-    shown = None if value is None else str(value)
+    shown = None if value is None else shorten(str(value))
+    details = {k: shorten(v) if isinstance(v, str) else v for k, v in details.items()}
     fill_zh: dict[str, Any] = {"value": shown, "field": field, **details}
     fill_en = dict(fill_zh)
     # A (zh, en) pair gives each message the name in its own language.
@@ -380,6 +397,11 @@ def problem(
         field=field,
         value=shown,
     )
+
+
+def shorten(text: str, limit: int = MAX_VALUE_CHARS) -> str:
+    """``text`` as quoted in a report: at most ``limit`` characters, then "…"."""
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def known_codes() -> frozenset[str]:

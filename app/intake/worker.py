@@ -6,11 +6,15 @@ package ``__init__`` is lazy for the same reason.
 
 from __future__ import annotations
 
+import ctypes
 import faulthandler
 import gc
 import json
 import os
 import resource
+import signal
+import threading
+import time
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -72,10 +76,44 @@ def _mapped_bytes() -> int:
     return 0
 
 
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Be killed when the parent dies, even by SIGKILL; exit now if it already has.
+
+    Linux delivers SIGKILL on the forking thread's exit (``PR_SET_PDEATHSIG``); that thread
+    waits for this child, so it cannot end first. Elsewhere a watchdog thread polls for the
+    parent instead.
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        armed = libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        armed = False
+    if not armed:
+        threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
+    if os.getppid() != parent_pid:  # the parent died between fork and prctl
+        os._exit(1)
+
+
+def _watch_parent(parent_pid: int) -> None:
+    while os.getppid() == parent_pid:
+        time.sleep(0.2)
+    os._exit(1)
+
+
 def forked_entry(
-    conn: Connection, op: str, data: bytes, memory_bytes: int, cpu_seconds: int
+    conn: Connection,
+    op: str,
+    data: bytes,
+    memory_bytes: int,
+    cpu_seconds: int,
+    parent_pid: int | None = None,
 ) -> None:
     """Entry point of the forked child: limit itself, do ``op``, send the answer, exit."""
+    if parent_pid is not None:
+        die_with_parent(parent_pid)
     faulthandler.disable()  # a reader crash is reported by the parent, not dumped here
     # Everything inherited from the parent goes to the permanent generation, so the child's
     # collections never walk (and copy-on-write) the parent's objects: 2-3x faster reads.

@@ -1,4 +1,9 @@
-"""Checks on a zip container (xlsx, ods) before any spreadsheet parser sees it."""
+"""Checks on a zip container (xlsx, ods) before any spreadsheet parser sees it.
+
+Every entry is inflated and counted; every entry but a declared image that really is one is
+scanned as XML (DOCTYPE / ENTITY, rows and cells), whatever its name or extension, because
+a reader parses a part for what the package declares it to be (`parts.py`), not for its name.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ import zlib
 from collections.abc import Iterator
 
 from app.intake.limits import IntakeLimits
+from app.intake.parts import MAX_DECLARATION_BYTES, Parts, odf_parts, ooxml_parts
 from app.intake.problems import IntakeRefused, problem
 
 _CHUNK = 64 * 1024
@@ -43,16 +49,25 @@ def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]
             yield chunk
 
 
-def _is_xml(name: str) -> bool:
-    return name.endswith((".xml", ".rels", ".vml")) or name == "mimetype"
+def _declared(archive: zipfile.ZipFile, kind: str, files: list[str]) -> Parts:
+    def read(name: str) -> bytes:
+        with archive.open(name) as stream:
+            return stream.read(MAX_DECLARATION_BYTES + 1)
+
+    try:
+        return (odf_parts if kind == "ods" else ooxml_parts)(files, read)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError) as exc:
+        raise IntakeRefused(problem("file.corrupt", detail=f"zip: {exc}"[:200])) from exc
 
 
-def check_zip(data: bytes, limits: IntakeLimits) -> None:
-    """Refuse a container that is oversized, malformed or carries a DTD.
+def check_zip(data: bytes, limits: IntakeLimits, kind: str = "xlsx") -> None:
+    """Refuse a container that is oversized, malformed, active or carries a DTD.
 
     Sizes are counted while inflating (declared sizes are written by the sender and prove
-    nothing); XML parts are scanned for DOCTYPE/ENTITY declarations and their rows and cells
-    counted, so a sheet that declares A1:A1 but holds a million rows is caught here.
+    nothing); every part is classified by the package's own declarations (undeclared,
+    unknown, macro and external-link parts are refused), and every part but a real image is
+    scanned for DOCTYPE/ENTITY declarations and its rows and cells counted, so a sheet that
+    declares A1:A1 but holds a million rows is caught here under any part name.
 
     Raises
     ------
@@ -71,9 +86,13 @@ def check_zip(data: bytes, limits: IntakeLimits) -> None:
             )
         seen: set[str] = set()
         for info in infos:
-            if _bad_name(info.filename) or info.filename in seen:
+            # OPC part names are case-insensitive: "Sheet1.xml" and "sheet1.XML" are one part
+            lowered = info.filename.lower()
+            if _bad_name(info.filename) or lowered in seen:
                 raise IntakeRefused(problem("zip.bad_name", entry=info.filename[:200]))
-            seen.add(info.filename)
+            seen.add(lowered)
+        files = [i.filename for i in infos if not i.is_dir()]
+        parts = _declared(archive, kind, files)
         total = 0
         rows = cells = 0
         for info in infos:
@@ -81,9 +100,11 @@ def check_zip(data: bytes, limits: IntakeLimits) -> None:
                 continue
             entry_bytes = 0
             tail = b""
-            xml = _is_xml(info.filename)
+            xml = True
             try:
                 for chunk in _inflate(archive, info):
+                    if entry_bytes == 0:
+                        xml = not parts.is_media(info.filename, chunk)
                     entry_bytes += len(chunk)
                     total += len(chunk)
                     if total > limits.max_uncompressed_bytes:

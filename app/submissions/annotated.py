@@ -44,7 +44,14 @@ def _prune(folder: Path) -> None:
             pass  # another process removed it first
 
 
-def store(settings: Settings, data: bytes, report: IntakeReport, province_code: str) -> str:
+def store(
+    settings: Settings,
+    data: bytes,
+    report: IntakeReport,
+    province_code: str,
+    *,
+    owner: str | None = None,
+) -> str:
     """Annotate ``data`` and keep the copy; returns the key (the file's sha256)."""
     folder = _folder(settings)
     folder.mkdir(parents=True, exist_ok=True)
@@ -52,7 +59,7 @@ def store(settings: Settings, data: bytes, report: IntakeReport, province_code: 
     xlsx = folder / f"{key}.xlsx"
     if not xlsx.exists():
         _prune(folder)
-        _write_atomically(xlsx, annotate_workbook(data, report))
+        _write_atomically(xlsx, annotate_workbook(data, report, owner=owner))
     note = {"province_code": province_code}
     _write_atomically(folder / f"{key}.json", json.dumps(note).encode("utf-8"))
     return key

@@ -77,9 +77,17 @@ def _report_json(report: IntakeReport) -> dict[str, Any]:
     return report.model_dump(mode="json", exclude={"submission"})
 
 
-def check(settings: Settings, data: bytes) -> IntakeReport:
+def reader_owner(principal: Principal) -> str | None:
+    """Whose reader slots an upload uses: its province's (all its tokens share them); national
+    staff uploading for several provinces are bounded by the total only."""
+    return principal.province_code if principal.is_province else None
+
+
+def check(settings: Settings, data: bytes, *, owner: str | None = None) -> IntakeReport:
     """Run the intake check (no database)."""
-    return check_workbook(data, rubric_root=settings.rubrics_dir, limits=_limits(settings))
+    return check_workbook(
+        data, rubric_root=settings.rubrics_dir, limits=_limits(settings), owner=owner
+    )
 
 
 def _unreadable(report: IntakeReport) -> ProblemError:
@@ -139,7 +147,7 @@ def upload(
 
     ``annotated_url`` is formatted with ``key`` to link an invalid upload's annotated copy.
     """
-    report = check(settings, data)
+    report = check(settings, data, owner=reader_owner(principal))
     if report.status == "unreadable" or report.submission is None:
         raise _unreadable(report)
     code = str(report.submission["province_code"])
@@ -147,7 +155,7 @@ def upload(
     if principal.is_province and principal.province_code != code:
         raise _wrong_province(principal, code)
     if report.status == "invalid":
-        key = annotated.store(settings, data, report, code)
+        key = annotated.store(settings, data, report, code, owner=reader_owner(principal))
         raise _invalid(report, annotated_url.format(key=key))
     if dry_run:
         return DryRunResult(province_code=code, year=year, report=_report_json(report))

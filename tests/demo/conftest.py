@@ -28,7 +28,7 @@ from scoring import Rubric
 Key = tuple[int, str]
 
 
-def in_process_reader(_kind: Any, data: bytes, _limits: Any) -> Any:
+def in_process_reader(_kind: Any, data: bytes, _limits: Any, _owner: Any = None) -> Any:
     return read_xlsx(data)
 
 

@@ -126,3 +126,7 @@ def replace_part(data: bytes, part: str, transform: Any) -> bytes:
     entries = {i.filename: src.read(i) for i in src.infolist()}
     entries[part] = transform(entries[part])
     return zip_bytes(entries)
+
+
+#: the magic bytes of a Compound File (.xls, .doc, an encrypted .xlsx)
+CFB_HEAD = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
