@@ -15,7 +15,8 @@ from app.core.settings import Settings
 @pytest.fixture
 def sqlite_engine(tmp_path):
     # SQLite only: BEGIN IMMEDIATE is its mechanism; PostgreSQL code paths use row locks.
-    settings = Settings(env="test", secret_key="s" * 40, data_dir=tmp_path)  # type: ignore[arg-type]
+    secret = "Zq3" + "".join(map(chr, range(65, 91))) + "x7-Ppk"  # 35 characters, 32 distinct
+    settings = Settings(env="test", secret_key=secret, data_dir=tmp_path)  # type: ignore[arg-type]
     engine = make_engine(settings)
     migrate.upgrade(engine)
     yield engine
