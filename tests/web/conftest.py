@@ -48,7 +48,7 @@ class WebDb:
 def demo_checked() -> list[tuple[Any, dict[str, Any]]]:
     settings = get_settings()
     original = intake_check.read_isolated
-    intake_check.read_isolated = lambda _kind, data, _limits: read_xlsx(data)  # type: ignore[assignment]
+    intake_check.read_isolated = lambda _kind, data, _limits, _owner=None: read_xlsx(data)  # type: ignore[assignment]
     try:
         out = []
         for book in demo_service.workbooks(settings, years=(YEAR,)):
