@@ -55,6 +55,11 @@ EXPORTERS = {
     "app/cli/score.py": "ipeval score --out",
     "app/batches/workbook.py": "batch diff workbook",
     "app/demo/workbook.py": "demo workbooks filled like a clerk",
+    "app/reports/workbook.py": "cohort results workbook",
+    # Writes numbers and rubric codes through exports.write_row (its own CLI test renders it).
+    "app/cli/robustness.py": "exempt",
+    # A .docx holds no formulas; its runs go through exports.document_text.
+    "app/reports/letter.py": "exempt",
     # The template writes the rubric's own reviewed texts and its own computed formulas; the
     # clerk's values never pass through it.
     "app/intake/template.py": "exempt",
@@ -195,6 +200,36 @@ def _demo() -> bytes:
     return fill_workbook(template_rubric(), province, 2020, values)
 
 
+def _cohort() -> bytes:
+    from app.reports.views import CapView, CohortRow, CohortView
+    from app.reports.workbook import render_cohort_workbook
+
+    rows = [
+        CohortRow(
+            evaluation_id=i,
+            province_code=f"{i}",
+            name_zh=p,
+            name_en=p,
+            unit_type="leading",
+            stage="pilot",
+            total=80.0,
+            rank=i + 1,
+            decision="pass",
+            target_type=None,
+            final_decision=None,
+            final_target_type=None,
+            review_state="",
+            borderline=False,
+            fragile=None,
+            pillars={"p1": 1.0},
+        )
+        for i, p in enumerate(PAYLOADS)
+    ]
+    caps = [CapView("leading", 5, 1, "strict", False, last_in=PAYLOADS[:2], first_out=[])]
+    view = CohortView(2020, PAYLOADS[0], "0" * 64, "0" * 64, rows, caps, {"p1": ("p", "p")})
+    return render_cohort_workbook(view)
+
+
 def test_every_exporter_writes_owasp_payloads_as_text(tmp_path: Path) -> None:
     saving = {
         str(p.relative_to(APP.parent))
@@ -212,6 +247,7 @@ def test_every_exporter_writes_owasp_payloads_as_text(tmp_path: Path) -> None:
         "ipeval score --out": (lambda: _score_report(tmp_path), set(PAYLOADS) - set(UNIT_IDS)),
         "batch diff": (_diff, set()),
         "demo workbook": (_demo, {p for p in PAYLOADS if p != PAYLOADS[0]}),
+        "cohort results workbook": (_cohort, set()),
     }
     for where, (build, absent) in outputs.items():
         texts = _no_formula_anywhere(build(), where, own if where == "demo workbook" else set())
