@@ -59,13 +59,19 @@ def age(batch: Batch, now: datetime | None = None) -> timedelta | None:
 
 
 def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs on this host (a zombie — killed, not yet reaped — does not)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True  # exists, owned by someone else
-    return True
+        pass  # exists, owned by someone else
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            state = stat.read().rsplit(")", 1)[-1].split()[0]
+    except (OSError, IndexError):
+        return True  # no /proc (not Linux): existence is all we can tell
+    return state not in ("Z", "X")
 
 
 def is_dead(

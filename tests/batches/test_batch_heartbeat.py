@@ -16,6 +16,9 @@ Decision table of :func:`heartbeat.is_dead` (host/pid of the runner, age of its 
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 import time
 from datetime import timedelta
 
@@ -136,3 +139,17 @@ def test_the_heartbeat_thread_refreshes_a_running_batch_and_stops(fresh_engine):
     assert utcnow() - beat < timedelta(seconds=5)
     with Session(engine) as s:
         assert not heartbeat.is_dead(s.get(Batch, batch_id))
+
+
+def test_a_killed_runner_not_yet_reaped_counts_as_gone():
+    # kill -9 leaves a zombie until its parent reaps it: it exists, but runs nothing
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        assert heartbeat.pid_alive(proc.pid)
+        os.kill(proc.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 5
+        while heartbeat.pid_alive(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not heartbeat.pid_alive(proc.pid)  # a zombie now, not reaped yet
+    finally:
+        proc.wait()
