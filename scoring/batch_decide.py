@@ -153,9 +153,11 @@ def _caps(
         if cap is None or not (members.sum(axis=1) > cap).any():
             continue
         total = np.nan_to_num(totals[:, :, k], nan=-np.inf)
-        incumbent = np.broadcast_to((rules.own == k) & rules.in_programme, (samples, units))
-        # Members first, then incumbents, higher total, lower unit index (= unit id order).
-        order = np.lexsort((ids, -total, ~incumbent, ~members), axis=-1)
+        incumbent = (rules.own == k) & rules.in_programme
+        # Members first, then incumbents, then higher total; lexsort is stable, so equal keys
+        # keep the unit index order (= unit id order), the rubric's tie break.
+        group = np.where(members, 0, 2) + np.where(incumbent, 0, 1)[None, :]
+        order = np.lexsort((-total, group), axis=-1)
         position = np.empty_like(order)
         np.put_along_axis(position, order, ids, axis=-1)
         out = members & (position >= cap)

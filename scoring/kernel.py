@@ -149,6 +149,19 @@ class TypeKernel:
             path[:, c] = local[:, c] * path[:, self.parents[c]]
         return path[:, : self.n_indicators]
 
+    def _fast_weights(self, w: FloatArray, kind: Aggregation) -> bool:
+        """Whether :meth:`leaf_paths` applies to every weight vector of ``w``.
+
+        Positive weights always do. For arithmetic means a zero weight (an element removed)
+        does too, as long as no node loses all its children's weight (the missing-aware path
+        then makes that node missing and reweights its parent).
+        """
+        if np.all(w > 0):
+            return True
+        if kind != "arithmetic" or np.any(w < 0):
+            return False
+        return all(bool(np.all(w[:, list(n.children)].sum(axis=1) > 0)) for n in self.inner)
+
     def totals_batch(
         self, normalised: FloatArray, weights: FloatArray, *, max_cells: int = 4_000_000
     ) -> FloatArray:
@@ -163,21 +176,25 @@ class TypeKernel:
 
         Notes
         -----
-        Fast path: when every node uses the same weighted mean, every weight is positive and
-        a unit has no missing value, its total is one weighted mean of the indicators with
-        the :meth:`leaf_paths` weights (a mean of means with fixed shares is the mean with
-        the products of the shares; for the geometric mean in logs, for the harmonic mean
-        in reciprocals), so all samples take one matrix product. Units with a missing value
-        (whose siblings are reweighted unit by unit) and mixed hierarchies go through
-        :meth:`scores`, in chunks of at most ``max_cells`` numbers.
+        Fast path: when every node uses the same weighted mean, every weight is positive (for
+        the arithmetic mean: no node has zero weight in all) and a unit has no missing value,
+        its total is one weighted mean of the indicators with the :meth:`leaf_paths` weights
+        (a mean of means with fixed shares is the mean with the products of the shares; for
+        the geometric mean in logs, for the harmonic mean in reciprocals), so all samples
+        take one matrix product. Units with a missing value (whose siblings are reweighted
+        unit by unit) and mixed hierarchies go through :meth:`scores`, in chunks of at most
+        ``max_cells`` numbers.
         """
         x = np.asarray(normalised, dtype=np.float64)
         w = np.asarray(weights, dtype=np.float64)
-        out = np.full((w.shape[0], x.shape[0]), np.nan)
         kind = self.uniform_kind()
         complete: BoolArray = np.asarray(~np.isnan(x).any(axis=1), dtype=bool)
-        if kind is None or not np.all(w > 0):
+        if kind is None or not self._fast_weights(w, kind):
             complete[:] = False
+        out = np.full((w.shape[0], x.shape[0]), np.nan) if not complete.all() else None
+        if complete.all():
+            return _weighted_mean(x, self.leaf_paths(w), kind)
+        assert out is not None
         if complete.any():
             out[:, complete] = _weighted_mean(x[complete], self.leaf_paths(w), kind)
         rest = np.flatnonzero(~complete)
@@ -203,7 +220,7 @@ def _weighted_mean(x: FloatArray, paths: FloatArray, kind: Aggregation | None) -
         zero = np.asarray((x <= 0).any(axis=1), dtype=bool)
         total = np.where(zero[None, :], 0.0, total)
     # As in scoring.aggregate: a weighted mean lies between its smallest and largest value.
-    return np.clip(total, x.min(axis=1)[None, :], x.max(axis=1)[None, :])
+    return np.clip(total, x.min(axis=1)[None, :], x.max(axis=1)[None, :], out=total)
 
 
 def _collect_leaves(nodes: list[Node], out: list[Indicator]) -> None:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 FORMAT_VERSION = "1"
 TOP = 5
+UNIT_BLOCK = 256
 
 
 def _r(value: float) -> float | None:
@@ -60,44 +61,13 @@ def summarise(
     spec = model.rubric.spec.uncertainty
     labels = model.rules.labels()
     ids = model.cohort.unit_ids
-    nominal_label = nominal.labels[0]
-    same = out.labels == nominal_label[None, :]
-    stability = same.mean(axis=0)
-    totals = out.totals.astype(np.float64)
-    ranks = np.where(out.ranks > 0, out.ranks, np.nan).astype(np.float64)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # units never scored: all NaN
-        t_q = np.nanpercentile(totals, [50, 5, 95], axis=0)
-        r_q = np.nanpercentile(ranks, [50, 5, 95], axis=0)
-        fill = np.nan_to_num(np.nanmean(totals, axis=0))
     names = [f.name for f in s.factors]
-    if s.factors:
-        s1_t, st_t = sobol(np.where(np.isnan(totals), fill[None, :], totals), s)
-        s1_d, st_d = sobol(same.astype(np.float64), s)
-        s1_t, st_t, s1_d, st_d = (x.reshape(len(names), -1) for x in (s1_t, st_t, s1_d, st_d))
-    units = {}
-    for u, uid in enumerate(ids):
-        basis = int(model.basis[u])
-        entry: dict[str, Any] = {
-            "basis_type": model.order[basis] if basis < len(model.order) else None,
-            "nominal": {
-                "decision": labels[int(nominal_label[u])],
-                "total": _r(float(nominal.totals[0, u])),
-                "rank": int(nominal.ranks[0, u]) or None,
-            },
-            "total": {k: _r(v) for k, v in zip(("median", "p05", "p95"), t_q[:, u], strict=True)},
-            "rank": {k: _r(v) for k, v in zip(("median", "p05", "p95"), r_q[:, u], strict=True)},
-            "decisions": _probabilities(out.labels[:, u], labels),
-            "stability": _r(stability[u]),
-            "fragile": bool(stability[u] < spec.fragile_below),
-        }
-        if s.factors:
-            entry["drivers"] = {
-                "decision": _top(names, s1_d[:, u], st_d[:, u]),
-                "total": _top(names, s1_t[:, u], st_t[:, u]),
-            }
-            entry["by_choice"] = _by_choice(s, same[:, u])
-        units[uid] = entry
+    units: dict[str, Any] = {}
+    # Units in blocks: the per-sample arrays of a block are converted and reduced together,
+    # which bounds memory at county scale (the loop runs over blocks, not units).
+    for start in range(0, len(ids), UNIT_BLOCK):
+        cols = slice(start, min(len(ids), start + UNIT_BLOCK))
+        _block(model, s, nominal, out, cols, names, labels, units)
     return {
         "format_version": FORMAT_VERSION,
         "samples": s.n,
@@ -111,6 +81,55 @@ def summarise(
         "sensitivity": _cohort_sensitivity(model, s, nominal, out, names) if s.factors else None,
         "remove_one": _remove_one(model, nominal, elements, removed, labels),
     }
+
+
+def _block(
+    model: Model,
+    s: Samples,
+    nominal: Outcomes,
+    out: Outcomes,
+    cols: slice,
+    names: list[str],
+    labels: list[str],
+    units: dict[str, Any],
+) -> None:
+    spec = model.rubric.spec.uncertainty
+    nominal_label = nominal.labels[0, cols]
+    same = out.labels[:, cols] == nominal_label[None, :]
+    stability = same.mean(axis=0)
+    totals = out.totals[:, cols].astype(np.float64)
+    ranks = np.where(out.ranks[:, cols] > 0, out.ranks[:, cols], np.nan).astype(np.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # units never scored: all NaN
+        t_q = np.nanpercentile(totals, [50, 5, 95], axis=0)
+        r_q = np.nanpercentile(ranks, [50, 5, 95], axis=0)
+        fill = np.nan_to_num(np.nanmean(totals, axis=0))
+    if s.factors:
+        s1_t, st_t = sobol(np.where(np.isnan(totals), fill[None, :], totals), s)
+        s1_d, st_d = sobol(same.astype(np.float64), s)
+        s1_t, st_t, s1_d, st_d = (x.reshape(len(names), -1) for x in (s1_t, st_t, s1_d, st_d))
+    for j, u in enumerate(range(cols.start, cols.stop)):
+        basis = int(model.basis[u])
+        entry: dict[str, Any] = {
+            "basis_type": model.order[basis] if basis < len(model.order) else None,
+            "nominal": {
+                "decision": labels[int(nominal_label[j])],
+                "total": _r(float(nominal.totals[0, u])),
+                "rank": int(nominal.ranks[0, u]) or None,
+            },
+            "total": {k: _r(v) for k, v in zip(("median", "p05", "p95"), t_q[:, j], strict=True)},
+            "rank": {k: _r(v) for k, v in zip(("median", "p05", "p95"), r_q[:, j], strict=True)},
+            "decisions": _probabilities(out.labels[:, u], labels),
+            "stability": _r(stability[j]),
+            "fragile": bool(stability[j] < spec.fragile_below),
+        }
+        if s.factors:
+            entry["drivers"] = {
+                "decision": _top(names, s1_d[:, j], st_d[:, j]),
+                "total": _top(names, s1_t[:, j], st_t[:, j]),
+            }
+            entry["by_choice"] = _by_choice(s, same[:, j])
+        units[model.cohort.unit_ids[u]] = entry
 
 
 def _probabilities(column: npt.NDArray[np.int16], labels: list[str]) -> dict[str, float]:

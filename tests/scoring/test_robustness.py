@@ -254,3 +254,27 @@ def test_reproducible_and_plain_index() -> None:
     assert summary["fragile"] == []
     assert all(u["decisions"] == {"none": 1.0} for u in summary["units"].values())
     assert summary["units"]["BBB"]["rank"]["median"] == 1
+
+
+def test_fast_path_equals_the_missing_aware_kernel() -> None:
+    # Every indicator and node removed in turn (weight 0), complete and incomplete units,
+    # arithmetic, geometric and harmonic: the batch path gives the kernel's totals.
+    from scoring.kernel import TypeKernel
+
+    kernel = TypeKernel.build(v1_rubric().type("leading"))
+    rng = np.random.default_rng(3)
+    x = rng.uniform(0, 100, (20, kernel.n_indicators))
+    x[3, 1] = np.nan
+    x[5, 0] = 0.0
+    removed = np.tile(kernel.weights, (len(kernel.codes) - 1, 1))
+    removed[np.arange(len(kernel.codes) - 1), np.arange(len(kernel.codes) - 1)] = 0.0
+    varied = kernel.weights * rng.uniform(0.5, 1.5, (50, len(kernel.codes)))
+    for w in (removed, varied):
+        for k in (
+            kernel,
+            kernel.with_aggregation("geometric"),
+            kernel.with_aggregation("harmonic"),
+        ):
+            np.testing.assert_allclose(
+                k.totals_batch(x, w), k.totals(x[None], w), rtol=1e-12, atol=1e-9
+            )
