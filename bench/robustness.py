@@ -86,6 +86,15 @@ def robustness_rubric() -> Rubric:
 
 
 def peak_rss_mb() -> float:
+    """Peak resident set of this process (Linux VmHWM: unlike ru_maxrss, not inherited
+    from the parent across the exec of a spawned child)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

@@ -160,9 +160,17 @@ def _by_choice(s: Samples, same: npt.NDArray[np.bool_]) -> dict[str, dict[str, f
 def _cohort_sensitivity(
     model: Model, s: Samples, nominal: Outcomes, out: Outcomes, names: list[str]
 ) -> dict[str, Any]:
-    ranked = (out.ranks > 0) & (nominal.ranks > 0)
-    shift = np.abs(out.ranks.astype(np.float64) - nominal.ranks.astype(np.float64))
-    y = np.where(ranked, shift, 0.0).sum(axis=1) / np.maximum(1, ranked.sum(axis=1))
+    # Per sample: mean |rank - nominal rank| over the units ranked in both, accumulated over
+    # blocks of units so that no (samples x units) float array is built.
+    total = np.zeros(out.ranks.shape[0])
+    count = np.zeros(out.ranks.shape[0])
+    for start in range(0, out.ranks.shape[1], UNIT_BLOCK):
+        cols = slice(start, start + UNIT_BLOCK)
+        ranks, base = out.ranks[:, cols].astype(np.int32), nominal.ranks[:, cols].astype(np.int32)
+        ranked = (ranks > 0) & (base > 0)
+        total += np.where(ranked, np.abs(ranks - base), 0).sum(axis=1)
+        count += ranked.sum(axis=1)
+    y = total / np.maximum(1, count)
     problem = {"num_vars": len(names), "names": names, "bounds": [[0.0, 1.0]] * len(names)}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
