@@ -16,6 +16,8 @@ from app.batches.routes import router as batches_router
 from app.core.database import make_engine
 from app.core.docs import install_docs
 from app.core.errors import install_problem_handlers
+from app.core.metrics import install_metrics
+from app.core.observability import RequestContext
 from app.core.settings import Settings, get_settings
 from app.deps import RequestDatabase
 from app.evaluations.routes import router as evaluations_router
@@ -90,6 +92,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     install_denial_audit(app)
     install_docs(app)
     install_openapi(app)
+    install_metrics(app)
     app.include_router(api_router())
     mount_web(app)
+    # outermost: every response, refusals included, carries the request id
+    app.add_middleware(RequestContext)
     return app

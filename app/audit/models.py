@@ -22,6 +22,8 @@ class AuditEventBase(SQLModel):
     object_id: str | None = Field(default=None, max_length=64)
     before_sha256: str | None = Field(default=None, max_length=64)
     after_sha256: str | None = Field(default=None, max_length=64)
+    #: the X-Request-ID of the HTTP request that made the event (None outside a request)
+    request_id: str | None = Field(default=None, max_length=128, index=True)
 
 
 class AuditEvent(AuditEventBase, table=True):

@@ -28,6 +28,9 @@ def list_audit_events(
     actor_token_id: IdQuery = None,
     object_type: Annotated[PlainText | None, Query(max_length=32)] = None,
     object_id: Annotated[PlainText | None, Query(max_length=64)] = None,
+    request_id: Annotated[
+        PlainText | None, Query(max_length=128, description="The X-Request-ID of a request")
+    ] = None,
     since: DateTimeQuery = None,
     until: DateTimeQuery = None,
 ) -> AuditPage:
@@ -38,6 +41,7 @@ def list_audit_events(
         actor_token_id=actor_token_id,
         object_type=object_type,
         object_id=object_id,
+        request_id=request_id,
         since=since,
         until=until,
     )

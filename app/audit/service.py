@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from app.audit.models import AuditEvent, AuditEventPublic
 from app.auth.service import Principal
 from app.core.listing import Page, Window, fetch_page
+from app.core.observability import current_request_id
 
 OK = "ok"
 DENIED = "denied"
@@ -48,6 +49,7 @@ def record(
         before_sha256=before_sha256,
         after_sha256=after_sha256,
         detail=dict(detail or {}),
+        request_id=current_request_id(),
     )
     session.add(event)
     session.flush()
@@ -62,6 +64,7 @@ class AuditFilter(BaseModel):
     actor_token_id: int | None = None
     object_type: str | None = None
     object_id: str | None = None
+    request_id: str | None = None
     since: datetime | None = None
     until: datetime | None = None
 
@@ -74,7 +77,7 @@ def list_events(
 ) -> AuditPage:
     """Events matching ``filters``, newest first, one page at a time."""
     conditions: list[Any] = []
-    for name in ("action", "outcome", "actor_token_id", "object_type", "object_id"):
+    for name in ("action", "outcome", "actor_token_id", "object_type", "object_id", "request_id"):
         value = getattr(filters, name)
         if value is not None:
             conditions.append(getattr(AuditEvent, name) == value)

@@ -10,6 +10,7 @@ gone (see :mod:`app.batches.heartbeat`). Nothing becomes current here; that is
 from __future__ import annotations
 
 import logging
+import time
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -23,6 +24,7 @@ from app.batches.heartbeat import Heartbeat
 from app.batches.models import Batch, BatchStatus
 from app.batches.outcomes import incomplete_units, outcome_of
 from app.core.database import unit_of_work
+from app.core.metrics import BATCH_SECONDS
 from app.core.model_types import utcnow
 from app.evaluations import service as evaluations_service
 from app.evaluations.models import CohortRun
@@ -123,10 +125,15 @@ def run_batch(
 
     ``on_progress`` is called with the batch after every committed step (claim, each year,
     finish). An error fails the batch (its staged runs discarded) rather than propagating,
-    so a background runner always leaves the batch in a final state.
+    so a background runner always leaves the batch in a final state. The run's duration is
+    recorded in the ``ipeval_batch_duration_seconds`` metric by final status.
     """
+    started = time.monotonic()
     with Heartbeat(engine, batch_id):
-        return _run(engine, batch_id, on_progress)
+        batch = _run(engine, batch_id, on_progress)
+    if batch.status not in batches_service.ACTIVE:
+        BATCH_SECONDS.labels(str(batch.status)).observe(time.monotonic() - started)
+    return batch
 
 
 def _run(engine: Engine, batch_id: int, on_progress: ProgressCallback | None) -> Batch:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+from collections.abc import MutableMapping
 from typing import Annotated
 
 import typer
@@ -10,19 +13,68 @@ import uvicorn
 from app.batches.recovery import recover_at_startup
 from app.core import migrate
 from app.core.database import make_engine
+from app.core.observability import log_config
 from app.core.settings import get_settings
 from app.demo import first_start
 
 HostOpt = Annotated[str, typer.Option(help="Interface to listen on / 监听地址")]
-PortOpt = Annotated[int, typer.Option(help="TCP port / 端口")]
+PortOpt = Annotated[int, typer.Option(min=1, max=65535, help="TCP port / 端口")]
+WorkersOpt = Annotated[
+    int,
+    typer.Option(
+        min=1,
+        max=64,
+        help="Worker processes; the intake readers and the metrics are shared among them "
+        "/ 工作进程数",
+    ),
+]
+ForwardedOpt = Annotated[
+    str,
+    typer.Option(
+        help="Proxies whose X-Forwarded-For/-Proto are trusted (comma-separated IPs, or '*') "
+        "/ 可信反向代理",
+    ),
+]
 
 
-def serve(host: HostOpt = "127.0.0.1", port: PortOpt = 8000) -> None:
+def prepare_workers(workers: int, environ: MutableMapping[str, str] | None = None) -> None:
+    """Share the machine-wide limits among ``workers`` processes (set in their environment).
+
+    Each worker bounds its isolated workbook readers on its own, so the cores are divided
+    among them (``IPEVAL_INTAKE_READERS``, at least 1 each); the Prometheus samples of every
+    worker go to one fresh directory (``PROMETHEUS_MULTIPROC_DIR``) that ``/metrics`` adds
+    up. Values already set by the operator are kept.
+    """
+    env = os.environ if environ is None else environ
+    if workers <= 1:
+        return
+    env.setdefault("IPEVAL_INTAKE_READERS", str(max(1, (os.cpu_count() or 1) // workers)))
+    if "PROMETHEUS_MULTIPROC_DIR" not in env:
+        env["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="ipeval-metrics-")
+
+
+def serve(
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 8000,
+    workers: WorkersOpt = 1,
+    forwarded_allow_ips: ForwardedOpt = "127.0.0.1",
+) -> None:
     """Run the HTTP service (migrate first with `ipeval db upgrade`) / 启动服务."""
     settings = get_settings()
-    recover_at_startup(make_engine(settings))  # fail batches a dead process left running
+    # Once, before any worker starts: fail batches whose process is gone. A batch runs in
+    # the worker that accepted it; a live worker's batch is never touched (pid check).
+    recover_at_startup(make_engine(settings))
+    prepare_workers(workers)
     uvicorn.run(
-        "app.main:create_app", factory=True, host=host, port=port, log_level=settings.log_level
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=settings.log_level,
+        log_config=log_config(settings.log_level),
+        proxy_headers=True,
+        forwarded_allow_ips=forwarded_allow_ips,
     )
 
 

@@ -13,6 +13,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.core.observability import current_request_id
+
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://ipeval.invalid/problems/"
 
@@ -117,6 +119,9 @@ class ProblemError(Exception):
         }
         if instance:
             body["instance"] = instance
+        request_id = current_request_id()
+        if request_id:
+            body["request_id"] = request_id
         if self.location:
             body["location"] = self.location.as_dict()
         body.update(self.extra)

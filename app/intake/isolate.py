@@ -32,6 +32,7 @@ import openpyxl  # noqa: F401
 import python_calamine  # noqa: F401
 import xlrd  # noqa: F401
 
+from app.core.metrics import INTAKE_ACTIVE, INTAKE_QUEUE, INTAKE_READS
 from app.intake import annotate_child, readers, readers_ods, worker  # noqa: F401
 from app.intake.cells import RawWorkbook
 from app.intake.limits import IntakeLimits
@@ -86,7 +87,16 @@ class ReaderSlots:
             self._changed.notify_all()
 
 
-SLOTS = ReaderSlots(os.cpu_count() or 1)
+# ``ipeval serve --workers N`` sets IPEVAL_INTAKE_READERS to the cores divided among the
+# workers, so that the machine-wide bound stays the core count.
+def _reader_slots() -> int:
+    configured = os.environ.get("IPEVAL_INTAKE_READERS", "").strip()
+    if configured.isdigit() and int(configured) > 0:
+        return int(configured)
+    return max(1, os.cpu_count() or 1)
+
+
+SLOTS = ReaderSlots(_reader_slots())
 
 
 def run_child(op: str, payload: bytes, limits: IntakeLimits, owner: str | None = None) -> bytes:
@@ -99,12 +109,25 @@ def run_child(op: str, payload: bytes, limits: IntakeLimits, owner: str | None =
     IntakeRefused
         reader.busy, reader.timeout, reader.memory or reader.crashed.
     """
-    if not SLOTS.acquire(owner, limits.reader_queue_seconds):
-        raise IntakeRefused(problem("reader.busy"))
+    INTAKE_QUEUE.inc()
     try:
-        return _run_child(op, payload, limits)
+        acquired = SLOTS.acquire(owner, limits.reader_queue_seconds)
     finally:
+        INTAKE_QUEUE.dec()
+    if not acquired:
+        INTAKE_READS.labels("busy").inc()
+        raise IntakeRefused(problem("reader.busy"))
+    INTAKE_ACTIVE.inc()
+    try:
+        answer = _run_child(op, payload, limits)
+    except IntakeRefused as refused:
+        INTAKE_READS.labels(refused.problem.code.removeprefix("reader.")).inc()
+        raise
+    finally:
+        INTAKE_ACTIVE.dec()
         SLOTS.release(owner)
+    INTAKE_READS.labels("ok").inc()
+    return answer
 
 
 def _run_child(op: str, payload: bytes, limits: IntakeLimits) -> bytes:
