@@ -73,6 +73,7 @@ def test(argv: list[str]) -> int:
         [str(PY), "-m", "ruff", "format", "--check", *FORMATTED],
         [str(PY), "-m", "mypy", "scoring", "app"],
         [str(BIN / "lint-imports")],
+        [str(BIN / "hadolint"), "Dockerfile"],
         [
             str(PY),
             "-m",

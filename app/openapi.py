@@ -260,3 +260,22 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
 def install_openapi(app: FastAPI) -> None:
     """Make ``app.openapi()`` (and ``/openapi.json``) return :func:`build_openapi`."""
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
+
+
+def route_table(app: FastAPI) -> list[tuple[str, str, str, str]]:
+    """(method, path, summary, who may call it) of every documented operation, for the README."""
+    routes = {
+        (method, str(context.path_format)): context
+        for context in iter_route_contexts(app.routes)
+        if isinstance(context.original_route, APIRoute)
+        for method in context.methods or ()
+    }
+    rows = []
+    for path, item in build_openapi(app)["paths"].items():
+        for method, operation in item.items():
+            route = routes[(method.upper(), path)]
+            roles = _roles(route)
+            secured = get_current_user in _calls(route.dependant)
+            who = ", ".join(roles) if roles else ("any token" if secured else "anyone")
+            rows.append((method.upper(), path, str(operation.get("summary", "")), who))
+    return rows

@@ -197,7 +197,7 @@ def install_problem_handlers(app: FastAPI) -> None:
                     "location": {"field": loc},
                     "code": err.get("type", "invalid"),
                     "message_en": f"{loc}: {err.get('msg', 'invalid value')}",
-                    "message_zh": f"{loc}：取值无效（{err.get('msg', '')}），请按接口文档更正。",
+                    "message_zh": f"{loc}：{_zh_message(err)}。请按接口文档更正。",
                 }
             )
         fields = ", ".join(e["location"]["field"] for e in errors)
@@ -243,6 +243,53 @@ def install_problem_handlers(app: FastAPI) -> None:
             detail_zh="服务器内部错误，已记录日志，请稍后重试。",
         )
         return _problem_response(problem.to_problem(instance=request.url.path))
+
+
+# pydantic's error types in Chinese; the English text stays in message_en. {name} takes the
+# error's context (limits, expected values), which is data, not English prose.
+_ZH_ERRORS: dict[str, str] = {
+    "missing": "缺少此项",
+    "extra_forbidden": "不允许出现此字段",
+    "int_parsing": "须为整数",
+    "int_type": "须为整数",
+    "int_from_float": "须为整数",
+    "float_parsing": "须为数字",
+    "float_type": "须为数字",
+    "bool_parsing": "须为 true 或 false",
+    "bool_type": "须为 true 或 false",
+    "string_type": "须为文本",
+    "string_too_short": "至少 {min_length} 个字符",
+    "string_too_long": "最多 {max_length} 个字符",
+    "string_pattern_mismatch": "格式不符（须匹配 {pattern}）",
+    "greater_than": "须大于 {gt}",
+    "greater_than_equal": "须大于或等于 {ge}",
+    "less_than": "须小于 {lt}",
+    "less_than_equal": "须小于或等于 {le}",
+    "literal_error": "须为以下之一：{expected}",
+    "enum": "须为以下之一：{expected}",
+    "too_short": "至少 {min_length} 项",
+    "too_long": "最多 {max_length} 项",
+    "list_type": "须为列表",
+    "dict_type": "须为 JSON 对象",
+    "model_type": "须为 JSON 对象",
+    "model_attributes_type": "须为 JSON 对象",
+    "json_invalid": "不是有效的 JSON",
+    "datetime_parsing": "须为 ISO 8601 时间，例如 2026-01-31T08:00:00Z",
+    "datetime_from_date_parsing": "须为 ISO 8601 时间，例如 2026-01-31T08:00:00Z",
+    "datetime_type": "须为 ISO 8601 时间，例如 2026-01-31T08:00:00Z",
+    "date_parsing": "须为日期，例如 2026-01-31",
+    "uuid_parsing": "须为 UUID",
+    "value_error": "取值无效",
+}
+
+
+def _zh_message(err: Any) -> str:
+    """The Chinese text of one pydantic validation error (never its English message)."""
+    template = _ZH_ERRORS.get(str(err.get("type", "")), "取值无效")
+    try:
+        return template.format(**(err.get("ctx") or {}))
+    except (KeyError, IndexError, ValueError):
+        return template.split("{", 1)[0].rstrip("：（ ") or "取值无效"
 
 
 def _allowed_methods(request: Request) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from collections import Counter
 from functools import lru_cache
 from pathlib import Path
@@ -11,7 +12,9 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+#: Where migrations/, rubrics/ and (by default) data/ live: the checkout, or IPEVAL_HOME
+#: for an installed, non-editable copy (the Docker image sets /opt/ipeval/share).
+REPO_ROOT = Path(os.environ.get("IPEVAL_HOME") or Path(__file__).resolve().parents[2])
 
 # A well-known value so that development works with no setup; refused outside development.
 DEVELOPMENT_SECRET = "development-only-insecure-secret"

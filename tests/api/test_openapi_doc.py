@@ -114,3 +114,23 @@ def test_an_unparseable_body_is_a_422_problem(client, tokens):
     assert response.status_code == 422
     assert response.headers["content-type"] == PROBLEM_JSON
     assert response.json()["code"] in ("request_body_unreadable", "request_invalid")
+
+
+@pytest.mark.parametrize(
+    ("params", "zh"),
+    [
+        ({"limit": "many"}, "须为整数"),
+        ({"limit": 0}, "须大于或等于 1"),
+        ({"limit": 5000}, "须小于或等于 1000"),
+        ({"decision": "foo"}, "须为以下之一"),
+        ({"year": "1.5"}, "须为整数"),
+    ],
+)
+def test_chinese_errors_carry_no_english_validator_text(client, tokens, params, zh):
+    response = client.get("/api/v1/evaluations", params=params, headers=bearer(tokens["admin"]))
+    assert response.status_code == 422
+    error = response.json()["errors"][0]
+    assert zh in error["message_zh"]
+    prose = error["message_zh"].split("：", 1)[1]  # after the field path
+    for english in ("Input", "should", "valid", "greater", "less", "integer"):
+        assert english not in prose, error["message_zh"]
