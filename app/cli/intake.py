@@ -7,10 +7,13 @@ from typing import Annotated
 
 import typer
 
+from app.core.database import make_engine, unit_of_work
+from app.core.errors import ProblemError
 from app.core.settings import get_settings
 from app.intake import annotate_workbook, check_workbook, write_template
 from app.intake.report import IntakeReport
 from app.masterdata import UnknownProvinceError, resolve_province
+from app.submissions import service as submissions_service
 from scoring.rubric import RubricError, load_shipped
 
 RubricsDirOpt = Annotated[
@@ -21,15 +24,34 @@ RubricsDirOpt = Annotated[
 ]
 
 
+def _template_from_database(year: int, province: str, output: Path) -> None:
+    """The template the API serves: the year's assigned rubric, else the current one."""
+    settings = get_settings()
+    try:
+        with unit_of_work(make_engine(settings)) as session:
+            data, name = submissions_service.template(
+                session, settings, year=year, province=province
+            )
+    except ProblemError as exc:
+        typer.echo(f"{exc.detail_zh} / {exc.detail_en}", err=True)
+        raise typer.Exit(2) from exc
+    output.write_bytes(data)
+    typer.echo(f"{output}: {name}")
+
+
 def template(
-    rubric: Annotated[
-        str, typer.Option(help="Rubric as id@version / 评价方案，如 strong-province@1")
-    ],
     year: Annotated[int, typer.Option(help="Reporting year / 填报年度")],
     province: Annotated[str, typer.Option(help="Province code or any name / 省份代码或名称")],
     output: Annotated[
         Path, typer.Option("--output", "-o", help="Where to write the .xlsx / 输出文件")
     ],
+    rubric: Annotated[
+        str | None,
+        typer.Option(
+            help="Shipped rubric file as id@version (default: the year's rubric in the "
+            "database, as the API does) / 评价方案，默认为数据库中该年度的方案"
+        ),
+    ] = None,
     unit_type: Annotated[
         str | None,
         typer.Option("--type", help="Keep only this type's pilot tasks / 只列该类型的试点任务"),
@@ -37,6 +59,9 @@ def template(
     rubrics_dir: RubricsDirOpt = None,
 ) -> None:
     """Write a province's workbook template for one year / 生成填报模板."""
+    if rubric is None:
+        _template_from_database(year, province, output)
+        return
     root = rubrics_dir or get_settings().rubrics_dir
     try:
         loaded = load_shipped(rubric, root=root)

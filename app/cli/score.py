@@ -174,6 +174,10 @@ def register(cli: typer.Typer) -> None:
         rubrics_dir: Annotated[
             Path | None, typer.Option(help="Folder of shipped rubrics (default: settings)")
         ] = None,
+        max_problems: Annotated[
+            int,
+            typer.Option(min=0, help="List at most this many input problems (0: all) / 问题条数"),
+        ] = 20,
     ) -> None:
         """Score a cohort from a CSV, offline / 离线评分."""
         if rubrics_dir is None:
@@ -183,8 +187,14 @@ def register(cli: typer.Typer) -> None:
         try:
             result = score_file(rubric=rubric, data=data, year=year, rubrics_dir=rubrics_dir)
         except (RubricError, CohortError) as exc:
-            for p in exc.problems:
+            shown = exc.problems if max_problems == 0 else exc.problems[:max_problems]
+            for p in shown:
                 typer.echo(f"  - {p}", err=True)
+            if len(shown) < len(exc.problems):
+                more = len(exc.problems) - len(shown)
+                typer.echo(
+                    f"  … and {more} more (--max-problems 0 lists all) / 另有 {more} 处", err=True
+                )
             kind = "评价规则 rubric" if isinstance(exc, RubricError) else "数据 data"
             typer.echo(f"error: {len(exc.problems)} problem(s) in the {kind}", err=True)
             raise typer.Exit(code=1) from None

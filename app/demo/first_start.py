@@ -11,6 +11,7 @@ point at.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -175,7 +176,8 @@ def describe(report: StartReport, base_url: str) -> str:
             lines += [
                 f"ipeval: first-start tokens are in {report.token_file} / 首次启动令牌见该文件:",
                 "",
-                report.token_file.read_text(encoding="utf-8"),
+                # the file holds the first start's address: show the one served now
+                re.sub(r"https?://[^/\s\"]+", base_url, report.token_file.read_text("utf-8")),
             ]
         else:
             lines.append(

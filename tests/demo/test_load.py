@@ -97,6 +97,9 @@ def test_first_start_loads_once_issues_tokens_once_and_reloads_nothing(demo_db):
     assert path.read_text(encoding="utf-8") == text
     shown = first_start.describe(second, "http://127.0.0.1:8000")
     assert str(path) in shown and first.tokens[0].token in shown
+    # a second start on another port shows the address it serves now, not the first one
+    moved = first_start.describe(second, "http://127.0.0.1:8765")
+    assert "127.0.0.1:8765/api/v1/evaluations" in moved and ":8000" not in moved
 
     # the loader's own token was revoked as soon as loading ended
     with Session(engine) as session:

@@ -105,3 +105,26 @@ def test_check_json_and_annotated_copy(cli: typer.Typer, tmp_path: Path) -> None
     assert "错误值" in cell.comment.text and "holds the error" in cell.comment.text
     assert cell.fill.start_color.rgb.endswith("FFC7CE")
     assert wb["问题汇总 Problems"]["E4"].value == "value.error_cell"
+
+
+def test_template_defaults_to_the_current_rubric_like_the_api(
+    cli, fresh_engine, monkeypatch, tmp_path
+):
+    from app.cli import intake as intake_cli
+    from app.core.database import unit_of_work
+    from app.rubrics import service as rubrics_service
+
+    engine, settings = fresh_engine
+    with unit_of_work(engine) as session:
+        rubrics_service.publish_shipped(session, settings)  # v1 becomes current
+        rubrics_service.set_current(session, "strong-province", 2)
+    monkeypatch.setattr(intake_cli, "get_settings", lambda: settings)
+    out = tmp_path / "t.xlsx"
+    result = runner.invoke(
+        cli, ["template", "--year", "2021", "--province", "广东", "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "strong-province-v2" in result.output  # the current version, not the first
+    wb = openpyxl.load_workbook(out)
+    sheet, ref = next(iter(wb.defined_names["meta_report_year"].destinations))
+    assert wb[sheet][ref.replace("$", "")].value == "2021"

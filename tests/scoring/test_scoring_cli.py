@@ -108,3 +108,39 @@ def test_unknown_rubric_reference(tmp_path: Path) -> None:
         "2020",
     )
     assert code == 1 and "cannot read" in err
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "strong-province-cohort.csv"
+
+
+def test_the_shipped_example_csv_scores(tmp_path: Path) -> None:
+    code, out, err = _run(
+        "--rubric",
+        "strong-province@1",
+        "--rubrics-dir",
+        str(ROOT),
+        "--data",
+        str(EXAMPLE),
+        "--year",
+        "2020",
+        "--json",
+    )
+    assert code == 0, err
+    assert len(json.loads(out)["units"]) == 12  # the file's 12 rows
+
+
+def test_max_problems_caps_the_list(tmp_path: Path) -> None:
+    lines = EXAMPLE.read_text(encoding="utf-8").splitlines()
+    header, rows = lines[0], lines[1:]
+    # every value after the first three columns made unreadable: far more than 5 problems
+    broken = [",".join(r.split(",")[:3] + ["x"] * (len(r.split(",")) - 3)) for r in rows]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("\n".join([header, *broken]) + "\n", encoding="utf-8")
+    base = ["--rubric", "strong-province@1", "--rubrics-dir", str(ROOT), "--data", str(bad)]
+    code, _, err = _run(*base, "--year", "2020", "--max-problems", "5")
+    assert code == 1
+    listed = [line for line in err.splitlines() if line.startswith("  - ")]
+    assert len(listed) == 5 and "more (--max-problems 0 lists all)" in err
+    _, _, every = _run(*base, "--year", "2020", "--max-problems", "0")
+    total = int(every.rsplit("error: ", 1)[1].split(" ")[0])
+    assert len([line for line in every.splitlines() if line.startswith("  - ")]) == total > 5
