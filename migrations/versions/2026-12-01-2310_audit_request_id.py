@@ -1,8 +1,8 @@
 """audit events carry the id of the request that made them
 
 Revision ID: 3f2a9c4d8e71
-Revises: 5b1e0c7a9d42
-Create Date: 2026-12-01 22:35:00
+Revises: 1d80733b0d64
+Create Date: 2026-12-01 23:10:00
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "3f2a9c4d8e71"
-down_revision: str | None = "5b1e0c7a9d42"
+down_revision: str | None = "1d80733b0d64"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
