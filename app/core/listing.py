@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, Any, Generic, Literal, NamedTuple, TypeVar
+from urllib.parse import quote
 
 from fastapi import Depends, Query, Request, Response
 from pydantic import BaseModel, Field, computed_field
@@ -29,6 +30,7 @@ from app.masterdata import all_provinces, find_province
 from app.masterdata.text import squeeze
 
 T = TypeVar("T")
+URL_SAFE = "%/:?#[]@!$&'()*+,;=~"
 DEFAULT_LIMIT = 100
 
 Decision = Literal["pass", "reclassify", "exit", "admit", "reject", "incomplete", "monitor", "none"]
@@ -113,8 +115,10 @@ class Pager:
             links["next"] = offset + limit
         links["last"] = max(0, (total - 1) // limit * limit)
         url = self.request.url
+        # A header is Latin-1: a path such as /programme/江苏 goes out percent-encoded.
         self.response.headers["Link"] = ", ".join(
-            f'<{url.include_query_params(limit=limit, offset=at)}>; rel="{rel}"'
+            f"<{quote(str(url.include_query_params(limit=limit, offset=at)), safe=URL_SAFE)}>; "
+            f'rel="{rel}"'
             for rel, at in links.items()
         )
         return Page[T](items=list(items), total=total, limit=limit, offset=offset)

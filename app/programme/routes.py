@@ -38,15 +38,17 @@ def list_programme(
 
 @router.get(
     "/programme/{province}",
-    response_model=list[RegisterEntryPublic],
+    response_model=Page[RegisterEntryPublic],
     summary="Read a province's register history",
 )
 def get_history(
-    session: SessionDep, _: AnyUser, province: ProvincePath
-) -> list[RegisterEntryPublic]:
+    session: SessionDep, _: AnyUser, pager: PagerDep, province: ProvincePath
+) -> Page[RegisterEntryPublic]:
     """One province's register history, oldest first / 某省名录沿革."""
     rows = programme_service.history(session, province)
-    return [RegisterEntryPublic.model_validate(r.model_dump()) for r in rows]
+    start, size = pager.window.offset, pager.window.limit
+    items = [RegisterEntryPublic.model_validate(r.model_dump()) for r in rows[start : start + size]]
+    return pager.page(items, len(rows))
 
 
 @router.put(

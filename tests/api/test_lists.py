@@ -95,6 +95,14 @@ def test_link_header_names_the_neighbouring_pages(client, session, tokens):
     assert all("action=test.paging" in u and "limit=2" in u for u in links.values())
 
 
+def test_link_header_is_percent_encoded(client, tokens, evaluation):
+    response = client.get(
+        "/api/v1/evaluations", params={"province": "江苏"}, headers=bearer(tokens["admin"])
+    )
+    assert response.status_code == 200
+    assert "province=%E6%B1%9F%E8%8B%8F" in response.headers["link"]
+
+
 class _Url:
     def include_query_params(self, **params: int) -> str:
         return "?" + "&".join(f"{k}={v}" for k, v in params.items())

@@ -75,7 +75,9 @@ def test_year_list_and_history(client, tokens, evaluation):
     assert rows["330000"]["synthetic"] and rows["330000"]["since_year"] == 2017
     assert (rows["110000"]["unit_type"], rows["110000"]["source"]) == ("none", None)
     history = client.get("/api/v1/programme/江苏", headers=bearer(tokens["evaluator"]))
-    assert [(r["year"], r["source"]) for r in history.json()] == [(2016, "initial_designation")]
+    assert history.status_code == 200, history.text
+    entries = history.json()["items"]
+    assert [(r["year"], r["source"]) for r in entries] == [(2016, "initial_designation")]
     unknown = client.get("/api/v1/programme/Atlantis", headers=bearer(tokens["evaluator"]))
     assert unknown.status_code == 422 and unknown.json()["detail_zh"]
 
@@ -91,7 +93,7 @@ def test_a_confirmed_decision_writes_the_register_for_the_next_year(
     assert response.status_code == 201, response.text
     assert programme_service.state_for_year(session, 2021)[PROVINCE_A] == ("supporting", "pilot")
     assert programme_service.state_for_year(session, 2020)[PROVINCE_A] == ("leading", "pilot")
-    rows = client.get("/api/v1/programme/320000", headers=bearer(tokens["admin"])).json()
+    rows = client.get("/api/v1/programme/320000", headers=bearer(tokens["admin"])).json()["items"]
     assert (rows[-1]["year"], rows[-1]["source"], rows[-1]["decided_year"]) == (
         2021,
         "confirmed_decision",
