@@ -8,6 +8,7 @@ from pathlib import Path
 from app.core.settings import REPO_ROOT, Settings
 from app.main import create_app
 from app.openapi import route_table
+from tests.conftest import TEST_SECRET
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 
@@ -19,7 +20,7 @@ def _rows(header: str) -> list[list[str]]:
 
 
 def test_route_table_matches_the_routes(tmp_path):
-    app = create_app(Settings(env="test", secret_key="k" * 40, data_dir=tmp_path))  # type: ignore[arg-type]
+    app = create_app(Settings(env="test", secret_key=TEST_SECRET, data_dir=tmp_path))  # type: ignore[arg-type]
     real = {(m, p, who) for m, p, _, who in route_table(app)}
     documented = {(m, p, who) for m, p, _, who in _rows("| method | path | what | who |")}
     assert documented == real

@@ -1,7 +1,7 @@
 """audit events carry the id of the request that made them
 
 Revision ID: 3f2a9c4d8e71
-Revises: 1d80733b0d64
+Revises: 5e1f0c2a9b7d
 Create Date: 2026-12-01 23:10:00
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "3f2a9c4d8e71"
-down_revision: str | None = "1d80733b0d64"
+down_revision: str | None = "5e1f0c2a9b7d"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -18,11 +18,10 @@ from app.intake import isolate
 def client(settings, engine, session):
     from fastapi.testclient import TestClient
 
-    from app.deps import get_session
     from app.main import create_app
+    from tests.api.bound import bind
 
-    app = create_app(settings, engine)
-    app.dependency_overrides[get_session] = lambda: session
+    app = bind(create_app(settings, engine), engine, session)
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
 
