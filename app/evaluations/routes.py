@@ -115,12 +115,14 @@ def list_evaluations(
         fragile=fragile,
         sort=sort,
         window=pager.window,
+        breakdowns=False,
     )
     states = evaluations_service.review_states(session, rows)
     items = [
         EvaluationRow.model_validate(
             {
-                **r.model_dump(),
+                # the public columns only: the stored breakdown is never read for a table
+                **EvaluationPublic.model_validate(r, from_attributes=True).model_dump(),
                 **evaluations_service.decisions(r.decision, r.target_type, states.get(r.id or 0)),
                 "review": states.get(r.id or 0),
             }

@@ -15,6 +15,7 @@ from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, insert, text
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from app.audit import service as audit_service
@@ -439,12 +440,15 @@ def list_evaluations(
     fragile: bool | None = None,
     sort: str = "year,unit_type,rank,province_code",
     window: Window | None = None,
+    breakdowns: bool = True,
 ) -> Rows[Evaluation]:
     """The current runs' evaluations visible to ``principal`` (a province: its own).
 
     ``province`` is a resolved code; another province's, asked by a province, is empty.
     ``decision`` matches the *final* decision — the evaluator's when a confirm or
     override is in force, else the engine's proposal; ``proposed`` matches the proposal.
+    ``breakdowns=False`` leaves each row's stored result and robustness summary unread (the
+    largest part of a row; a table needs neither).
     """
     order = [*_order(sort), col(Evaluation.id).asc()]
     query = (
@@ -452,6 +456,8 @@ def list_evaluations(
         .join(CohortRun, col(CohortRun.id) == col(Evaluation.run_id))
         .where(CohortRun.status == RunStatus.current)
     )
+    if not breakdowns:
+        query = query.options(defer(Evaluation.result), defer(Evaluation.robustness))  # type: ignore[arg-type]
     if principal.is_province:
         query = query.where(Evaluation.province_code == principal.province_code)
     if province is not None:

@@ -60,3 +60,18 @@ def test_the_detail_names_the_encoding_its_hash_is_over(client, tokens, evaluati
     body = response.json()
     assert body["result_encoding"] == 2
     assert hashlib.sha256(encode(body["result"], 2)).hexdigest() == evaluation.result_sha256
+
+
+def test_the_table_leaves_the_breakdowns_unread(session, evaluation, client, tokens):
+    from sqlalchemy import inspect
+
+    from app.auth.models import Role
+    from app.auth.service import Principal
+
+    admin = Principal(id=0, role=Role.admin)
+    session.expunge_all()  # read afresh, as a request does
+    rows = evaluations_service.list_evaluations(session, admin, year=YEAR, breakdowns=False).rows
+    assert {"result", "robustness"} <= inspect(rows[0]).unloaded
+    listed = client.get(f"/api/v1/evaluations?year={YEAR}", headers=bearer(tokens["evaluator"]))
+    assert [r["id"] for r in listed.json()["items"]] == [evaluation.id]
+    assert "result" not in listed.json()["items"][0]
