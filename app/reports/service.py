@@ -32,6 +32,7 @@ from app.reports.views import (
     ReviewView,
     SubmissionView,
     TaskView,
+    robustness_view,
 )
 from app.reviews.models import Review
 from app.rubrics import service as rubrics_service
@@ -60,11 +61,18 @@ def _own(doc: dict[str, Any], unit_type: str) -> dict[str, Any]:
     return by_type.get(unit_type) or by_type.get(application.get("type", "")) or {}
 
 
-def _fragile(doc: dict[str, Any]) -> bool | None:
-    robustness = doc.get("robustness")
-    if isinstance(robustness, dict) and "fragile" in robustness:
-        return bool(robustness["fragile"])
-    return None
+def _robustness(row: Evaluation) -> dict[str, Any] | None:
+    """The unit's robustness summary: stored beside the evaluation, or inside its result."""
+    stored = getattr(row, "robustness", None) or row.result.get("robustness")
+    return stored if isinstance(stored, dict) else None
+
+
+def _fragile(row: Evaluation) -> bool | None:
+    flag = getattr(row, "fragile", None)
+    if flag is not None:
+        return bool(flag)
+    summary = _robustness(row) or {}
+    return bool(summary["fragile"]) if "fragile" in summary else None
 
 
 def _review_view(review: Review | None) -> ReviewView | None:
@@ -151,7 +159,7 @@ def cohort_view(session: Session, principal: Principal, year: int) -> CohortView
                 final_target_type=state.final_target_type if state else None,
                 review_state=("stale" if state.stale else state.action) if state else "",
                 borderline=row.borderline,
-                fragile=_fragile(row.result),
+                fragile=_fragile(row),
                 pillars={k: v for k, v in own.get("scores", {}).items() if k != "total"},
             )
         )
@@ -327,7 +335,7 @@ def province_view(session: Session, principal: Principal, year: int, province: s
         history=history,
         submissions=_submissions(session, principal, code, row.year),
         tasks=_tasks(session, rubric, row, submission),
-        robustness=doc.get("robustness") if isinstance(doc.get("robustness"), dict) else None,
+        robustness=robustness_view(_robustness(row)),
     )
 
 

@@ -204,6 +204,44 @@ class TaskView:
 
 
 @dataclass(frozen=True)
+class RobustnessView:
+    """How sure the decision is, from the stored robustness summary of the evaluation."""
+
+    stability: float | None  # P(the nominal decision) under the rubric's uncertainty
+    fragile: bool | None
+    decisions: list[tuple[str, float]]  # decision label -> probability, likeliest first
+    rank: tuple[float | None, float | None, float | None]  # 5 %, median, 95 %
+    total: tuple[float | None, float | None, float | None]
+    drivers: list[tuple[str, float | None]]  # factor -> total-order index, for the decision
+    samples: int | None = None
+
+
+def _interval(part: Any) -> tuple[float | None, float | None, float | None]:
+    part = part if isinstance(part, dict) else {}
+    return part.get("p05"), part.get("median"), part.get("p95")
+
+
+def robustness_view(summary: Any, samples: int | None = None) -> RobustnessView | None:
+    """Read a unit's robustness summary (``scoring.robustness``); None when there is none."""
+    if not isinstance(summary, dict) or not summary:
+        return None
+    found = summary.get("decisions")
+    probabilities: dict[str, Any] = found if isinstance(found, dict) else {}
+    drivers = (summary.get("drivers") or {}).get("decision") or []
+    return RobustnessView(
+        stability=summary.get("stability"),
+        fragile=summary.get("fragile"),
+        decisions=sorted(
+            ((str(k), float(v)) for k, v in probabilities.items()), key=lambda p: -p[1]
+        ),
+        rank=_interval(summary.get("rank")),
+        total=_interval(summary.get("total")),
+        drivers=[(str(d.get("factor")), d.get("ST")) for d in drivers if isinstance(d, dict)],
+        samples=samples if samples is not None else summary.get("samples"),
+    )
+
+
+@dataclass(frozen=True)
 class ProvinceView:
     """One province's evaluation in one year, with everything a letter or a page shows."""
 
@@ -235,7 +273,7 @@ class ProvinceView:
     history: list[HistoryPoint]
     submissions: list[SubmissionView]
     tasks: list[TaskView]
-    robustness: dict[str, Any] | None
+    robustness: RobustnessView | None
 
     @property
     def decision_label(self) -> tuple[str, str]:

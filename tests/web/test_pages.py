@@ -172,3 +172,66 @@ def test_static_assets_are_served_by_the_app(web_client):
     assert css.status_code == 200 and "@media print" in css.text
     assert "Noto Sans CJK SC" in css.text and "http" not in css.text
     assert web_client.get("/web/static/app.js").status_code == 200
+
+
+HUNAN, GUANGDONG = "430000", "440000"
+
+
+def _current(session: Session, code: str):
+    from app.evaluations.models import CohortRun, Evaluation, RunStatus
+
+    return session.exec(
+        select(Evaluation)
+        .join(CohortRun, col(CohortRun.id) == col(Evaluation.run_id))
+        .where(CohortRun.status == RunStatus.current, Evaluation.province_code == code)
+    ).one()
+
+
+def test_robustness_is_shown_when_the_evaluation_carries_it(signed_in, web_db):
+    # the shape scoring.robustness gives each unit: probabilities, intervals, drivers
+    summary = {
+        "stability": 0.62,
+        "fragile": True,
+        "decisions": {"pass": 0.62, "reclassify:characteristic": 0.38},
+        "rank": {"median": 5.0, "p05": 3.0, "p95": 7.0},
+        "total": {"median": 77.1, "p05": 74.0, "p95": 79.9},
+        "drivers": {"decision": [{"factor": "weights", "S1": 0.4, "ST": 0.55}]},
+    }
+    with Session(web_db.engine) as session:
+        row = _current(session, HUNAN)
+        row.result = {**row.result, "robustness": summary}
+        session.add(row)
+        session.commit()
+    client = signed_in("evaluator")
+    page = client.get(f"/web/provinces/{HUNAN}/{YEAR}").text
+    assert "62.0 %" in page and "38.0 %" in page and "脆弱 fragile" in page
+    assert "3 – 7" in page and "weights (0.55)" in page
+    cohort = client.get(f"/web/cohort/{YEAR}?type=supporting").text
+    row_html = cohort.split(f'data-province="{HUNAN}"')[1].split("</tr>")[0]
+    assert "脆弱" in row_html
+    # without a summary the page says so instead of inventing numbers
+    assert "未包含稳健性分析" in client.get(f"/web/provinces/{GANSU}/{YEAR}").text
+
+
+def test_review_page_shows_what_changed_since_a_stale_confirmation(signed_in, web_db):
+    from tests.evaluations.builders import add_review
+
+    with Session(web_db.engine) as session:
+        review = add_review(session, _current(session, GUANGDONG))
+        review.stale = True
+        review.stale_diff = {
+            "before": {"decision": "pass", "target_type": "leading", "total": 91.38},
+            "after": {"decision": "reclassify", "target_type": "supporting", "total": 79.5},
+            "reason_zh": "重新评分后系统建议已变化，请重新审核",
+            "reason_en": "the engine now proposes something else; review again",
+        }
+        session.add(review)
+        session.commit()
+    client = signed_in("evaluator")
+    page = client.get(f"/web/review/{GUANGDONG}/{YEAR}").text
+    changed = page.split("确认后发生的变化")[1].split("</section>")[0]
+    assert "重新评分后系统建议已变化" in changed
+    for then, now in (("pass", "reclassify"), ("leading", "supporting"), ("91.38", "79.5")):
+        assert f"<td>{then}</td><td>{now}</td>" in changed
+    cohort = client.get(f"/web/cohort/{YEAR}").text
+    assert "需重新审核" in cohort.split(f'data-province="{GUANGDONG}"')[1].split("</tr>")[0]
