@@ -151,6 +151,7 @@ def _input_cell(
             ws.add_data_validation(dv)
             dv.add(ref)
     cell.border = BOX
+    cell.alignment = Alignment(vertical="top")  # level with the wrapped labels beside it
     if spec.kind == "percent":
         cell.number_format = '0.00"%"'  # a literal %: the cell holds percentage points
     _name(wb, spec.code, ws, ref)
@@ -205,8 +206,8 @@ def _indicators(wb: Workbook, ws: Worksheet, spec: TemplateSpec) -> None:
             ("本年值 Value", 16),
             ("上年值 Previous", 16),
             ("基准年值 Baseline", 16),
-            ("定义 Definition", 60),
-            ("来源 Source", 36),
+            ("定义 Definition", 46),
+            ("来源 Source", 26),
         ],
     )
     history = {(f.history_of, f.code.rsplit("_", 1)[1]): f for f in spec.indicators if f.history_of}
@@ -292,7 +293,7 @@ def _tasks(wb: Workbook, ws: Worksheet, spec: TemplateSpec, tasks: Iterable[Task
             ("类别 Family", 12),
             ("必做 Who must", 28),
             ("完成情况 Status", 14),
-            ("佐证说明 Evidence", 60),
+            ("佐证说明 Evidence", 48),
         ],
     )
     status = FieldSpec(
@@ -303,11 +304,13 @@ def _tasks(wb: Workbook, ws: Worksheet, spec: TemplateSpec, tasks: Iterable[Task
         ws.cell(row=row, column=1, value=task.code).alignment = WRAP
         ws.cell(row=row, column=2, value=task.name_zh).alignment = WRAP
         ws.cell(row=row, column=3, value=task.name_en).alignment = WRAP
-        ws.cell(row=row, column=4, value="试点 pilot" if task.family == "pilot" else "年度 annual")
+        family = "试点 pilot" if task.family == "pilot" else "年度 annual"
+        ws.cell(row=row, column=4, value=family).alignment = WRAP
         ws.cell(row=row, column=5, value=_who(task, spec.rubric)).alignment = WRAP
         _input_cell(wb, ws, f"F{row}", replace(status, code=task.code))
         _input_cell(wb, ws, f"G{row}", replace(evidence, code=f"{task.code}_evidence"))
         ws[f"G{row}"].alignment = WRAP
+        ws[f"F{row}"].alignment = WRAP
 
 
 def _meta(wb: Workbook, ws: Worksheet, spec: TemplateSpec) -> None:

@@ -163,6 +163,8 @@ def cohort_view(session: Session, principal: Principal, year: int) -> CohortView
                 pillars={k: v for k, v in own.get("scores", {}).items() if k != "total"},
             )
         )
+    order = {t: i for i, t in enumerate([*(rubric.type_order if rubric else []), "none"])}
+    out.sort(key=lambda r: (order.get(r.unit_type, len(order)), r.rank or 10**6, r.province_code))
     return CohortView(
         year=year,
         rubric_ref=f"{run.rubric_id}@{run.rubric_version}",
