@@ -73,7 +73,9 @@ def resolve(session: Session, settings: Settings, cookie: str | None) -> SignedI
     if not cookie or cookie.count(".") != 1:
         return None
     sid, signature = cookie.split(".")
-    if not sid.isascii() or not hmac.compare_digest(signature, _sign(settings, sid)):
+    if not (sid.isascii() and signature.isascii()) or not hmac.compare_digest(
+        signature, _sign(settings, sid)
+    ):
         return None
     row = session.exec(select(WebSession).where(WebSession.sid_sha256 == _digest(sid))).first()
     if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
