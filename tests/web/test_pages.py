@@ -235,3 +235,25 @@ def test_review_page_shows_what_changed_since_a_stale_confirmation(signed_in, we
         assert f"<td>{then}</td><td>{now}</td>" in changed
     cohort = client.get(f"/web/cohort/{YEAR}").text
     assert "需重新审核" in cohort.split(f'data-province="{GUANGDONG}"')[1].split("</tr>")[0]
+
+
+def test_an_override_reason_is_shown_as_text_in_the_page_and_the_letter(signed_in, web_db):
+    import io
+
+    from docx import Document
+
+    client = signed_in("evaluator")
+    path = f"/web/review/{HUNAN}/{YEAR}"
+    reason = '<script>alert(1)</script> =HYPERLINK("x") 材料不足'
+    done = client.post(
+        path,
+        data={"csrf": csrf_of(client.get(path).text), "action": "override",
+              "decision": "exit", "reason": reason},
+    )  # fmt: skip
+    assert done.status_code == 303, done.text[:500]
+    page = client.get(f"/web/provinces/{HUNAN}/{YEAR}").text
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "已改判" in page
+    letter = client.get(f"/web/documents/{YEAR}/{HUNAN}/letter.docx")
+    text = "\n".join(p.text for p in Document(io.BytesIO(letter.content)).paragraphs)
+    assert reason in text and "改判理由" in text and "Reason for the override" in text
