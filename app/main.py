@@ -16,6 +16,7 @@ from app.batches.routes import router as batches_router
 from app.core.database import make_engine
 from app.core.docs import install_docs
 from app.core.errors import install_problem_handlers
+from app.core.headers import SecurityHeaders, install_cors
 from app.core.metrics import install_metrics
 from app.core.observability import RequestContext
 from app.core.settings import Settings, get_settings
@@ -95,6 +96,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     install_metrics(app)
     app.include_router(api_router())
     mount_web(app)
+    install_cors(app, settings.cors_origins)
+    app.add_middleware(SecurityHeaders)  # every response, refusals and errors included
     # outermost: every response, refusals included, carries the request id
     app.add_middleware(RequestContext)
     return app

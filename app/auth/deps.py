@@ -7,8 +7,9 @@ Routes declare ``CurrentUser`` (any valid token), ``EvaluatorUser`` (evaluator o
 A token verified in the last ``token_cache_seconds`` is trusted without a query (see
 :mod:`app.auth.cache`); otherwise it is looked up in a unit of work of its own.
 
-Every denied request — 401, 403, and the 404 a province gets for another province's object
-(:class:`Hidden`) — is written to the audit log, in a unit of work of its own. A 401 is
+Every denied request — 401, 403, and every 404 a service raises (a missing object and another
+province's, :class:`Hidden`, alike) — is written to the audit log, in a unit of work of its
+own. A 401 is
 recorded here; a 403 or a hidden 404 is recorded by the exception handler installed with
 :func:`install_denial_audit`, which runs after the request's own work was rolled back.
 """
@@ -28,7 +29,7 @@ from app.audit import service as audit_service
 from app.auth import service as auth_service
 from app.auth.models import Role
 from app.auth.service import Hidden, Principal
-from app.core.errors import ProblemError
+from app.core.errors import NotFound, ProblemError
 from app.deps import DatabaseDep, RequestDatabase, SettingsDep
 
 DENIED_ACTION = "request.denied"
@@ -144,9 +145,12 @@ def install_denial_audit(app: FastAPI) -> None:
         db = getattr(request.state, "database", None)
         principal = getattr(request.state, "principal", None)
         if db is not None and principal is not None:
-            if isinstance(exc, Hidden):
+            if isinstance(exc, NotFound):
+                # A missing object and another province's (Hidden) are audited alike: the
+                # same work on both paths, so neither the answer nor its time tells them apart.
+                code = "hidden" if isinstance(exc, Hidden) else "missing"
                 await _record(
-                    db, request, principal, status=404, code="hidden",
+                    db, request, principal, status=404, code=code,
                     object_type=exc.object_type, object_id=exc.object_id,
                 )  # fmt: skip
             elif exc.status == 403 or exc.audited:

@@ -53,9 +53,7 @@ class Hidden(NotFound):
     """
 
     def __init__(self, what_en: str, what_zh: str, ident: object, object_type: str) -> None:
-        super().__init__(what_en, what_zh, ident)
-        self.object_type = object_type
-        self.object_id = str(ident)
+        super().__init__(what_en, what_zh, ident, object_type)
 
 
 def ensure_may_see(
@@ -92,7 +90,7 @@ def get_visible(
     """
     row = session.get(model, ident)
     if row is None:
-        raise NotFound(what_en, what_zh, ident)
+        raise NotFound(what_en, what_zh, ident, object_type)
     ensure_may_see(
         principal,
         cast(_Owned, row).province_code,

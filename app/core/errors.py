@@ -129,7 +129,13 @@ class ProblemError(Exception):
 
 
 class NotFound(ProblemError):
-    def __init__(self, what_en: str, what_zh: str, ident: object) -> None:
+    """404; ``object_type`` / ``object_id`` say what was asked for (for the audit log)."""
+
+    def __init__(
+        self, what_en: str, what_zh: str, ident: object, object_type: str | None = None
+    ) -> None:
+        self.object_type = object_type
+        self.object_id = str(ident)
         super().__init__(
             code="not_found",
             title="Not Found",
