@@ -274,13 +274,5 @@ def main() -> None:
                     )
 
 
-def print_peak_rss() -> None:
-    """This process's peak resident memory (Linux reports ru_maxrss in KiB)."""
-    import resource
-
-    print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
-
-
 if __name__ == "__main__":
     main()
-    print_peak_rss()
