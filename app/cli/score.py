@@ -79,7 +79,8 @@ def summary_lines(result: ScoredCohort) -> list[str]:
             for e in u.evaluations
         )
         d = u.decision
-        flag = " [borderline]" if d.borderline else ""
+        flags = d.flags or (["borderline"] if d.borderline else [])
+        flag = f" [{', '.join(flags)}]" if flags else ""
         lines.append(
             f"{u.unit:<10} {u.type:<14} {u.stage:<13} {totals}  → {d.outcome} "
             f"{d.to_type}/{d.to_stage}{flag}"

@@ -270,6 +270,15 @@ _CATALOGUE: dict[str, tuple[Severity, str, str, bool]] = {
         "Must-do task “{label}” has no status. Choose one.",
         False,
     ),
+    "task.not_applicable_must_do": (
+        "error",
+        "必做任务 “{label}” 不能填“不适用”：请填写实际完成情况（完成 / 部分完成 / 未开展）；"
+        "确不适用的，由评审专家评定。",
+        "Must-do task “{label}” cannot be marked not applicable (不适用): report its actual "
+        "status (done / partial / not started); if it truly does not apply, the evaluator "
+        "grades it so.",
+        False,
+    ),
     "task.no_evidence": (
         "warning",
         "任务 “{label}” 标为 {status} 但未填写佐证说明。",

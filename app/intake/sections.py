@@ -271,6 +271,8 @@ def _tasks(
             evidence = None
         if status is None and required and raw.kind == "empty":
             checker.add("task.not_reported", code, raw, label=names[code])
+        if status == "not_applicable" and required:
+            checker.add("task.not_applicable_must_do", code, raw, label=names[code])
         if status in ("done", "partial") and not evidence:
             where = evidence_raw or raw
             checker.add(

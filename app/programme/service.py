@@ -139,6 +139,8 @@ def _add(
     synthetic: bool = False,
 ) -> RegisterEntry:
     before = entries_for_year(session, year).get(code)
+    if source == "confirmed_decision" and before is not None:
+        synthetic = before.synthetic  # a decision on a synthetic designation stays labelled
     if since_year is None:
         unchanged = before is not None and (before.unit_type, before.stage) == (unit_type, stage)
         since_year = before.since_year if unchanged and before is not None else year

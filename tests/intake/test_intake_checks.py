@@ -136,6 +136,13 @@ def test_must_do_task_not_reported_is_an_error() -> None:
     assert fields == ["task_l2", "annual_03"]
 
 
+def test_must_do_task_marked_not_applicable_is_an_error_at_its_cell() -> None:
+    report = check(guangdong_filled(task_l2="不适用", task_l2_evidence=None))
+    fields = [f for _, _, f in only(report, "task.not_applicable_must_do")]
+    assert fields == ["task_l2"]  # leading pilots must do task_l2
+    assert report.status == "invalid"
+
+
 def test_done_without_evidence_is_a_warning() -> None:
     report = check(guangdong_filled(task_l1_evidence=None))
     assert report.status == "valid"

@@ -51,6 +51,14 @@ def test_synthetic_designations_are_labelled(session):
     states = {s.province_code: s for s in programme_service.list_year(session, 2016)}
     assert states["330000"].unit_type == "none"  # not yet in 2016
     assert states["330000"].source is None
+    # a decision on a synthetic designation keeps the label
+    result = {"type": "leading", "stage": "pilot", "decision": {"outcome": "monitor",
+              "to_type": "leading", "to_stage": "pilot"}}  # fmt: skip
+    row = programme_service.record_decision(
+        session, None, province="330000", year=2019, result=result, final_decision="monitor",
+        final_type=None, review_id=None, stage_on_pass="pilot",
+    )  # fmt: skip
+    assert row is not None and (row.year, row.synthetic, row.since_year) == (2020, True, 2017)
 
 
 def test_a_row_holds_until_a_later_one(session):
