@@ -4,8 +4,9 @@ Within the round's ``appeal_window_days`` after the notice, the province files a
 with a reason (and evidence files). An admin assigns a re-review panel sharing no member
 with the first (``app.panels.service.assign`` with the appeal's id); its chair records the
 outcome — upheld, or changed with the new decision — with a reason. A changed outcome is
-recorded as the chair's override review (so it is the decision in force), written into the
-programme register, and published in a new notice superseding the old one.
+recorded as the chair's override review (so it is the decision in force), which writes the
+programme register for the following year (as every confirm or override does; the appeal's
+audit event names the row), and published in a new notice superseding the old one.
 """
 
 from __future__ import annotations
@@ -173,6 +174,7 @@ def decide(
     appeal.status = "decided"
     appeal.decided_by = principal.id
     appeal.decided_at = utcnow()
+    written: dict[str, object] | None = None
     if body.outcome == "changed":
         if body.decision is None:
             raise _problem(
@@ -210,18 +212,14 @@ def decide(
         )
         appeal.new_decision = review.final_decision
         appeal.new_target_type = review.final_target_type
-        register.write_decision(
-            session,
-            principal,
-            register.RegisterEntry(
-                province_code=appeal.province_code,
-                year=appeal.year,
-                decision=review.final_decision,
-                target_type=review.final_target_type,
-                source=f"appeal:{appeal_id}",
-                review_id=review.id,
-            ),
-        )
+        entry = register.entry_of_review(session, review.id)
+        if entry is not None:
+            written = {
+                "id": entry.id,
+                "year": entry.year,
+                "unit_type": entry.unit_type,
+                "stage": entry.stage,
+            }
         session.add(appeal)
         session.flush()
         notice = notices_service.publish(session, principal, appeal.year, appeal_id=appeal_id)
@@ -240,6 +238,7 @@ def decide(
             "new_decision": appeal.new_decision,
             "new_target_type": appeal.new_target_type,
             "new_notice_id": appeal.new_notice_id,
+            "register": written,
         },
     )
     return appeal

@@ -320,7 +320,6 @@ def test_a_full_round(client, session, settings, tokens):
         ("notice.publish", 2),
         ("appeal.file", 2),
         ("evidence.upload", 1),
-        ("register.write", 1),
         ("appeal.decide", 2),
     ):
         assert actions.count(action) == count, (action, actions.count(action))
@@ -336,6 +335,9 @@ def test_a_full_round(client, session, settings, tokens):
     } <= denied
     decide_js = next(ev for ev in events if ev.action == "panel.decide")
     assert decide_js.detail["members"][str(c[0])]["grades"]["task_l1"] == "not_started"
-    register = next(ev for ev in events if ev.action == "register.write")
-    assert register.detail["province_code"] == JS
-    assert register.detail["source"] == f"appeal:{appeal_js['id']}"
+    # the changed outcome wrote the programme register for 2021 (the year after)
+    decided = next(ev for ev in events if ev.action == "appeal.decide" and ev.detail["register"])
+    register = client.get("/api/v1/programme?year=2021", headers=admin).json()["items"]
+    row = next(r for r in register if r["province_code"] == JS)
+    assert decided.detail["register"]["unit_type"] == row["unit_type"]
+    assert row["unit_type"] == (new_decision[1] or "none")
