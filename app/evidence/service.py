@@ -65,9 +65,9 @@ def _refused(code: str, en: str, zh: str, status: int = 422, field: str = "file"
     )
 
 
-def _guard_ooxml(data: bytes, limits: IntakeLimits) -> set[str]:
+def _guard_ooxml(data: bytes, limits: IntakeLimits, kind: str) -> set[str]:
     try:
-        check_zip(data, limits)
+        check_zip(data, limits, kind)
     except IntakeRefused as exc:
         p = exc.problem
         raise _refused("evidence_" + p.code.replace(".", "_"), p.message_en, p.message_zh) from exc
@@ -106,7 +106,7 @@ def media_type(data: bytes, limits: IntakeLimits) -> str:
             "文件设有密码；请取消密码后重新上传。",
         )
     if kind in (FileKind.XLSX, FileKind.OTHER_ZIP):
-        names = _guard_ooxml(data, limits)
+        names = _guard_ooxml(data, limits, "xlsx" if kind == FileKind.XLSX else "docx")
         if kind == FileKind.XLSX:
             return XLSX
         if "[Content_Types].xml" in names and "word/document.xml" in names:

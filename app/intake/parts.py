@@ -118,11 +118,22 @@ def _active(text: str) -> bool:
     return any(word in lowered for word in _ACTIVE)
 
 
-def ooxml_parts(names: list[str], read: Callable[[str], bytes]) -> Parts:
+#: the parts a Word document adds (evidence files); never allowed in a workbook
+WORD_PREFIXES = (
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.",
+    "application/vnd.ms-word.styleswitheffects+xml",
+)
+
+
+def ooxml_parts(
+    names: list[str], read: Callable[[str], bytes], extra: tuple[str, ...] = ()
+) -> Parts:
     """Classify every entry of an OOXML package; refuse undeclared, unknown or active parts.
 
-    ``names`` are the file entries (no directories); ``read`` returns an entry's bytes.
+    ``names`` are the file entries (no directories); ``read`` returns an entry's bytes;
+    ``extra`` adds allowed content-type prefixes (``WORD_PREFIXES`` for a .docx).
     """
+    allowed = _ALLOWED_PREFIXES + extra
     by_lower = {n.lower(): n for n in names}
     declaration = by_lower.get(CONTENT_TYPES)
     if declaration is None:
@@ -149,7 +160,7 @@ def ooxml_parts(names: list[str], read: Callable[[str], bytes]) -> Parts:
             raise _macro(name, declared or "by name")
         if not declared:
             raise _unknown(name, "not declared in [Content_Types].xml")
-        if not declared.startswith(_ALLOWED_PREFIXES):
+        if not declared.startswith(allowed):
             raise _unknown(name, declared)
         types[name] = declared
     for name, declared in types.items():

@@ -14,7 +14,13 @@ import zlib
 from collections.abc import Iterator
 
 from app.intake.limits import IntakeLimits
-from app.intake.parts import MAX_DECLARATION_BYTES, Parts, odf_parts, ooxml_parts
+from app.intake.parts import (
+    MAX_DECLARATION_BYTES,
+    WORD_PREFIXES,
+    Parts,
+    odf_parts,
+    ooxml_parts,
+)
 from app.intake.problems import IntakeRefused, problem
 
 _CHUNK = 64 * 1024
@@ -55,7 +61,9 @@ def _declared(archive: zipfile.ZipFile, kind: str, files: list[str]) -> Parts:
             return stream.read(MAX_DECLARATION_BYTES + 1)
 
     try:
-        return (odf_parts if kind == "ods" else ooxml_parts)(files, read)
+        if kind == "ods":
+            return odf_parts(files, read)
+        return ooxml_parts(files, read, WORD_PREFIXES if kind == "docx" else ())
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError) as exc:
         raise IntakeRefused(problem("file.corrupt", detail=f"zip: {exc}"[:200])) from exc
 

@@ -46,16 +46,23 @@ def macro_excel() -> bytes:
     return _with_part(excel(), "xl/vbaProject.bin", b"\x00attribute VB_Name")
 
 
+WORD_TYPES = (
+    b'<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    b'<Default Extension="xml" ContentType="application/vnd.openxmlformats-officedocument.'
+    b'wordprocessingml.document.main+xml"/></Types>'
+)
+
+
 def word_bomb() -> bytes:
     return zip_bytes(
-        {"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<" + b" " * 20_000_000 + b"/>"}
+        {"[Content_Types].xml": WORD_TYPES, "word/document.xml": b"<" + b" " * 20_000_000 + b"/>"}
     )
 
 
 def word_doctype() -> bytes:
     return zip_bytes(
         {
-            "[Content_Types].xml": b"<Types/>",
+            "[Content_Types].xml": WORD_TYPES,
             "word/document.xml": b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x "x">]><d>&x;</d>',
         }
     )
@@ -75,7 +82,7 @@ HOSTILE = {
     "zip bomb in a .docx": (word_bomb, 422, "evidence_zip_ratio"),
     "DTD / entities in a .docx": (word_doctype, 422, "evidence_xml_doctype"),
     "path traversal entry": (traversal, 422, "evidence_zip_bad_name"),
-    "macro workbook (.xlsm)": (macro_excel, 422, "evidence_macro"),
+    "macro workbook (.xlsm)": (macro_excel, 422, "evidence_file_macro"),  # the intake guard
     "password-protected OOXML": (encrypted, 422, "evidence_encrypted"),
     "PDF with JavaScript": (
         lambda: PDF.replace(b"/Catalog", b"/Catalog/OpenAction<</S/JavaScript/JS(app.alert(1))>>"),
