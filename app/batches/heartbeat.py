@@ -2,16 +2,18 @@
 
 While a batch is queued or running, its runner (the CLI command or a server's background
 task) refreshes ``batches.heartbeat_at`` every :data:`BEAT_EVERY` from a thread of its own.
-Any process — a server answering ``POST /batches``, ``ipeval rescore``, ``ipeval batch
-list`` — presumes the runner dead when
+Any process — a server answering ``POST /batches``, ``ipeval rescore``, start-up — presumes
+the runner dead when
 
-- the heartbeat is older than :data:`STALE_AFTER` (any host), or
-- the runner ran on this host and its process no longer exists (detected at once).
+- it ran on this host and its process no longer exists, or is a zombie (detected at once;
+  a live process on this host is trusted whatever its heartbeat, since on SQLite a beat waits
+  while the runner writes a year, which can take longer than the bound below), or
+- it ran on another host and its heartbeat is older than :data:`STALE_AFTER`, or it never
+  beat.
 
 So a runner killed with ``kill -9`` stops blocking new batches at once on its own host, and
-within :data:`STALE_AFTER` of its last beat from any other machine. On SQLite a beat waits
-while the runner writes a year (one writer at a time); a year of the 3,330-unit city-scale
-benchmark takes about 10 s, far inside the bound.
+within :data:`STALE_AFTER` of its last beat from any other machine (PostgreSQL: a beat is a
+one-row update that does not wait for the year being written).
 """
 
 from __future__ import annotations
@@ -80,10 +82,9 @@ def is_dead(
     """Whether a queued or running batch's runner is gone (see the module)."""
     runner = batch.summary.get("runner") or {}
     me = runner_identity()
-    if runner.get("host") == me["host"] and runner.get("pid") != me["pid"]:
+    if runner.get("host") == me["host"]:
         pid = runner.get("pid")
-        if not isinstance(pid, int) or not pid_alive(pid):
-            return True
+        return not isinstance(pid, int) or (pid != me["pid"] and not pid_alive(pid))
     beat_age = age(batch, now)
     return beat_age is None or beat_age > stale_after
 
@@ -118,8 +119,8 @@ class Heartbeat:
         while not self._stop.wait(self.every.total_seconds()):
             try:
                 self.beat()
-            except Exception:  # a missed beat is not fatal; the next one may pass
-                log.warning("batch %s: heartbeat not written", self.batch_id, exc_info=True)
+            except Exception as exc:  # a missed beat is not fatal; the next one may pass
+                log.warning("batch %s: heartbeat not written (%s)", self.batch_id, exc)
 
     def __enter__(self) -> Heartbeat:
         self._thread.start()
