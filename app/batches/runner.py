@@ -84,7 +84,10 @@ def _score_year(session: Session, batch_id: int, year: int, kept: list[Outcome])
         rubric_source_sha=version.sha256,
         status="staged",
         batch_id=batch_id,
-        robustness="full",
+        # The same bounded budget as an upload: a full 10,000-sample analysis per year made
+        # a ten-year batch hold the SQLite write lock for minutes; `ipeval robustness`
+        # gives the full count for the year the rubric owner looks at.
+        robustness="inline",
         on_units=observe,
     )
     problems: dict[str, Any] = {**incomplete, **(run.summary.get("unit_problems") or {})}

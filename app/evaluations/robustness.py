@@ -5,8 +5,8 @@ grows with units x samples, so a run scored inside an upload request uses a boun
 of samples (``Settings.robustness_inline_cells`` numbers in all: the full 10,000 samples fit
 for a few units, about 1,000 for the 32 provinces); a cohort too large for a meaningful
 bounded run (fewer than ``MIN_SAMPLES``) is left ``pending`` and computed outside requests,
-with the rubric's full sample count, by ``ipeval robustness --year Y`` or by a batch
-re-score. The summary always states its sample count.
+with the rubric's full sample count, by ``ipeval robustness --year Y``; a batch re-score
+uses the same bounded budget per year. The summary always states its sample count.
 """
 
 from __future__ import annotations
@@ -96,8 +96,8 @@ def mark_pending(session: Session, run: CohortRun, units: int) -> None:
         "robustness": {
             "status": "pending",
             "units": units,
-            "how_en": f"run `ipeval robustness --year {run.year}`, or re-score in a batch",
-            "how_zh": f"请运行 `ipeval robustness --year {run.year}`，或通过批量重评计算",
+            "how_en": f"run `ipeval robustness --year {run.year}`",
+            "how_zh": f"请运行 `ipeval robustness --year {run.year}`",
         },
     }
     session.add(run)

@@ -20,7 +20,7 @@ def test_diff_shows_stability_before_and_after(fresh_engine):
     rows = {r["province_code"]: r for r in result.stability}
     assert len(rows) == 5
     for r in rows.values():
-        # the base run was scored inline, the batch's run with the full budget
+        # both runs were scored with the bounded (inline) budget
         assert 0 <= r["stability_before"] <= 1 and 0 <= r["stability_after"] <= 1
         assert r["stability_delta"] == round(r["stability_after"] - r["stability_before"], 6)
     assert result.summary["stability"]["compared"] == 5
