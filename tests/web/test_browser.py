@@ -36,9 +36,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def live_server(web_db, db_backend) -> Iterator[str]:
-    if db_backend != "sqlite":
-        pytest.skip("one backend is enough for the browser run; routes are tested on both")
+def live_server(web_db) -> Iterator[str]:
+    # Run on both backends: the pages read through the same services a person's browser
+    # reaches, and PostgreSQL is what production serves.
     port = _free_port()
     app = create_app(web_db.settings, web_db.engine)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))

@@ -55,11 +55,7 @@ def _text(pdf: Path) -> str:
     return re.sub(r"\s+", " ", " ".join(p.extract_text() or "" for p in PdfReader(pdf).pages))
 
 
-def test_letter_and_results_workbook_render_with_the_api_values(
-    web_db, db_backend, web_client, tmp_path
-):
-    if db_backend != "sqlite":
-        pytest.skip("the renders do not depend on the backend")
+def test_letter_and_results_workbook_render_with_the_api_values(web_db, web_client, tmp_path):
     auth = {"Authorization": f"Bearer {web_db.tokens['evaluator']}"}
     letter = web_client.get(f"/api/v1/evaluations/{YEAR}/{GANSU}/letter.docx", headers=auth)
     book = web_client.get(f"/api/v1/evaluations/{YEAR}.xlsx", headers=auth)
