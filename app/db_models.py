@@ -1,7 +1,7 @@
 """Imports every table model so that ``SQLModel.metadata`` is complete (migrations, tests)."""
 
 from app.audit.models import AuditEvent
-from app.auth.models import ApiToken
+from app.auth.models import ApiToken, AuthThrottle
 from app.batches.models import Batch
 from app.evaluations.models import CohortRun, Evaluation, RunInput, YearRubric
 from app.evidence.models import EvidenceFile
@@ -24,6 +24,7 @@ __all__ = [
     "ApiToken",
     "Appeal",
     "AuditEvent",
+    "AuthThrottle",
     "Batch",
     "CohortRun",
     "Evaluation",

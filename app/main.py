@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from app import __version__
 from app.audit.routes import router as audit_router
 from app.auth.deps import install_denial_audit
+from app.auth.gate import BodyGate
 from app.auth.routes import router as auth_router
 from app.batches.routes import router as batches_router
 from app.core.database import make_engine
@@ -32,6 +33,7 @@ from app.reports.routes import router as reports_router
 from app.reviews.routes import router as reviews_router
 from app.rubrics.routes import router as rubrics_router
 from app.submissions.routes import router as submissions_router
+from app.submissions.upload import FRAMING_BYTES
 from app.web.mount import mount as mount_web
 
 API_PREFIX = "/api/v1"
@@ -96,8 +98,24 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     install_metrics(app)
     app.include_router(api_router())
     mount_web(app)
+    install_body_gate(app, settings)
     install_cors(app, settings.cors_origins)
     app.add_middleware(SecurityHeaders)  # every response, refusals and errors included
     # outermost: every response, refusals included, carries the request id
     app.add_middleware(RequestContext)
     return app
+
+
+def install_body_gate(app: FastAPI, settings: Settings) -> None:
+    """Body limits and authentication before any API request body is read (413 / 401 / 429).
+
+    The workbook and evidence uploads stream their bodies under their own cap
+    (``max_upload_bytes``); a rubric (TOML text or one file) may be as large; every other
+    body is JSON, limited to ``max_json_body_bytes``.
+    """
+    body_limits: dict[str, int | None] = {
+        f"{API_PREFIX}/submissions": None,
+        f"{API_PREFIX}/submissions/[^/]+/evidence": None,
+        f"{API_PREFIX}/rubrics": settings.max_upload_bytes + FRAMING_BYTES,
+    }
+    app.add_middleware(BodyGate, settings=settings, prefix=API_PREFIX, limits=body_limits)

@@ -38,6 +38,7 @@ DESCRIPTIONS: dict[int, str] = {
     409: "Conflicts with the current state / 与当前状态冲突",
     413: "The body is over the size limit / 请求体过大",
     415: "Not a supported file type / 文件类型不受支持",
+    429: "Locked out after failed authentications; see Retry-After / 认证失败过多，暂时锁定",
     422: "A parameter or field is invalid; `errors` or `location` names it / 参数或字段无效",
     503: "Busy or not ready; retry later / 服务繁忙或未就绪，请稍后重试",
 }
@@ -134,6 +135,7 @@ def error_statuses(route: RouteContext) -> dict[int, str]:
     secured = get_current_user in calls
     if secured:
         statuses[401] = DESCRIPTIONS[401]
+        statuses[429] = DESCRIPTIONS[429]  # docs/security.md: failed-authentication lockout
     roles = _roles(route)
     if roles:
         statuses[403] = f"The token's role may not do this: needs {' or '.join(roles)} / 角色无权"
@@ -142,6 +144,8 @@ def error_statuses(route: RouteContext) -> dict[int, str]:
     openapi_body = (route.openapi_extra or {}).get("requestBody")
     if _has_input(route.dependant) or openapi_body:
         statuses[422] = DESCRIPTIONS[422]
+    if route.dependant.body_params or openapi_body:
+        statuses[413] = DESCRIPTIONS[413]  # the body gate's per-route limit
     return statuses
 
 
@@ -173,6 +177,11 @@ EXAMPLE_TEXT: dict[int, tuple[str, str, str]] = {
         "request_invalid",
         "请求参数有误：query.limit。请更正后重试。",
         "The request is invalid at: query.limit. Correct these fields and retry.",
+    ),
+    429: (
+        "too_many_failed_logins",
+        "此地址或令牌的认证失败次数过多，已暂时锁定。",
+        "Too many failed authentications from this address or token: locked for now.",
     ),
     503: ("reader_busy", "服务器正忙，请稍后重新上传。", "The server is busy; upload again soon."),
 }

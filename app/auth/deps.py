@@ -4,13 +4,16 @@ Routes declare ``CurrentUser`` (any valid token), ``EvaluatorUser`` (evaluator o
 ``AdminUser``, ``SubmitterUser`` (province or admin), ``ProvinceUser`` (province only), or
 ``require(...)`` for another set.
 
-A token verified in the last ``token_cache_seconds`` is trusted without a query (see
-:mod:`app.auth.cache`); otherwise it is looked up in a unit of work of its own.
+Authentication is :func:`app.auth.guard.authenticate_request` (the body gate calls it before
+any body is read; this dependency then reuses its principal): a token verified in the last
+``token_cache_seconds`` is trusted without a query (see :mod:`app.auth.cache`); otherwise the
+lockout and the token are looked up in one unit of work of its own, and a wrong token is
+counted towards its address's and prefix's lockout (429 with ``Retry-After``).
 
 Every denied request — 401, 403, and every 404 a service raises (a missing object and another
 province's, :class:`Hidden`, alike) — is written to the audit log, in a unit of work of its
-own. A 401 is
-recorded here; a 403 or a hidden 404 is recorded by the exception handler installed with
+own. A 401 or 429 is recorded by the guard (an anonymous client's aggregated to one row per
+window); a 403 or a hidden 404 is recorded by the exception handler installed with
 :func:`install_denial_audit`, which runs after the request's own work was rolled back.
 """
 
@@ -22,17 +25,16 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
-from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from app.audit import service as audit_service
-from app.auth import service as auth_service
+from app.auth import guard
+from app.auth.guard import DENIED_ACTION
 from app.auth.models import Role
 from app.auth.service import Hidden, Principal
 from app.core.errors import NotFound, ProblemError
 from app.deps import DatabaseDep, RequestDatabase, SettingsDep
 
-DENIED_ACTION = "request.denied"
+__all__ = ["DENIED_ACTION", "record_denial"]
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -53,31 +55,11 @@ def record_denial(
     """Discard the request's work in ``session``, then append and commit the denial on its
     own (for handlers that hold one session for the whole request, such as the pages)."""
     session.rollback()
-    _append_denial(
-        session,
-        principal,
-        {
-            "method": request.method,
-            "path": request.url.path,
-            "status": status,
-            "code": code,
-            "object_type": object_type,
-            "object_id": object_id,
-        },
+    fields = guard.denial_fields(
+        request, status=status, code=code, object_type=object_type, object_id=object_id
     )
+    guard.append_denial(session, request.app.state.settings, principal, fields)
     session.commit()
-
-
-def _append_denial(session: Session, principal: Principal | None, fields: dict[str, Any]) -> None:
-    audit_service.record(
-        session,
-        principal,
-        DENIED_ACTION,
-        fields["object_type"],
-        fields["object_id"],
-        outcome=audit_service.DENIED,
-        detail={k: fields[k] for k in ("method", "path", "status", "code")},
-    )
 
 
 async def _record(
@@ -90,42 +72,22 @@ async def _record(
     object_type: str | None = None,
     object_id: str | None = None,
 ) -> None:
-    await db.run(
-        _append_denial,
-        principal,
-        {
-            "method": request.method,
-            "path": request.url.path,
-            "status": status,
-            "code": code,
-            "object_type": object_type,
-            "object_id": object_id,
-        },
-        write=True,
+    fields = guard.denial_fields(
+        request, status=status, code=code, object_type=object_type, object_id=object_id
     )
+    settings = request.app.state.settings
+    await db.run(guard.append_denial, settings, principal, fields, write=True)
 
 
 async def get_current_user(
     request: Request,
     db: DatabaseDep,
     settings: SettingsDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
-    """The principal of the request's Bearer token; 401 (audited) without a valid one."""
+    """The principal of the request's Bearer token; 401 (or 429 when locked out), audited."""
     request.state.database = db
-    principal = None
-    if credentials is not None:
-        plaintext = credentials.credentials
-        principal = auth_service.cached_principal(settings, plaintext)
-        if principal is None:
-            principal = await db.run(auth_service.authenticate, settings, plaintext)
-            if principal is not None:
-                auth_service.remember(settings, plaintext, principal)
-    if principal is None:
-        await _record(db, request, None, status=401, code="unauthenticated")
-        raise HTTPException(status_code=401, headers={"WWW-Authenticate": "Bearer"})
-    request.state.principal = principal
-    return principal
+    return await guard.authenticate_request(db, settings, request)
 
 
 CurrentUser = Annotated[Principal, Depends(get_current_user)]

@@ -37,3 +37,23 @@ class ApiTokenPublic(ApiTokenBase):
     id: int
     created_at: datetime
     revoked_at: datetime | None
+
+
+class AuthThrottle(SQLModel, table=True):
+    """A counter per key, shared by every worker process through the database.
+
+    Keys: ``addr:<client address>`` and ``prefix:<token prefix>`` count failed
+    authentications (``failures`` in the window starting ``window_start``; ``strikes``
+    lockouts so far, the exponent of the back-off; refused until ``blocked_until``);
+    ``deny:<status>:<who>`` aggregates denials into one audit row per window (``repeats``
+    counts the ones not written).
+    """
+
+    __tablename__ = "auth_throttle"
+
+    key: str = Field(primary_key=True, max_length=120)
+    window_start: datetime = timestamp_field()
+    failures: int = 0
+    strikes: int = 0
+    blocked_until: datetime | None = timestamp_field(nullable=True, default_now=False)
+    repeats: int = 0

@@ -167,6 +167,13 @@ _STATUS_TEXT: dict[int, tuple[str, str, str]] = {
     404: ("not_found", "请求的资源不存在。", "The requested resource does not exist."),
     405: ("method_not_allowed", "该地址不支持此请求方法。", "This method is not allowed here."),
     413: ("payload_too_large", "上传内容过大。", "The request body is too large."),
+    429: (
+        "too_many_failed_logins",
+        "此地址或令牌的认证失败次数过多，已暂时锁定；"
+        "请在 Retry-After 所示秒数后重试，并检查令牌是否正确。",
+        "Too many failed authentications from this address or token: locked for now. Retry "
+        "after the Retry-After seconds, with a valid token.",
+    ),
 }
 
 # The framework answers 400 when it cannot parse a body at all (a broken multipart form, a
@@ -219,24 +226,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        status = exc.status_code
-        if status == 400:
-            (code, zh, en), status = _BODY_UNREADABLE, 422
-        else:
-            code, zh, en = _STATUS_TEXT.get(status, ("http_error", "请求失败。", "Request failed."))
-        if isinstance(exc.detail, str) and status not in _STATUS_TEXT and status != 422:
-            en = exc.detail
-        problem = ProblemError(
-            code=code,
-            title=_title(status),
-            status=status,
-            detail_en=en,
-            detail_zh=zh,
-        )
-        headers = dict(exc.headers) if exc.headers else None
-        if status == 405:
-            headers = {**(headers or {}), "Allow": ", ".join(_allowed_methods(request))}
-        return _problem_response(problem.to_problem(instance=request.url.path), headers)
+        return http_problem_response(request, exc)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -318,6 +308,33 @@ def _allowed_methods(request: Request) -> list[str]:
     # the path a person means is the most literal one (the fewest parameters).
     fewest = min(p.count("{") for p in matches)
     return sorted(set().union(*(m for p, m in matches.items() if p.count("{") == fewest)))
+
+
+def problem_response(request: Request, problem: ProblemError) -> JSONResponse:
+    """A domain error as problem+json, outside the exception handlers (for middleware)."""
+    return _problem_response(problem.to_problem(instance=request.url.path), problem.headers or None)
+
+
+def http_problem_response(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    """An HTTP error (the framework's, or a middleware's) as problem+json, headers kept."""
+    status = exc.status_code
+    if status == 400:
+        (code, zh, en), status = _BODY_UNREADABLE, 422
+    else:
+        code, zh, en = _STATUS_TEXT.get(status, ("http_error", "请求失败。", "Request failed."))
+    if isinstance(exc.detail, str) and status not in _STATUS_TEXT and status != 422:
+        en = exc.detail
+    problem = ProblemError(
+        code=code,
+        title=_title(status),
+        status=status,
+        detail_en=en,
+        detail_zh=zh,
+    )
+    headers = dict(exc.headers) if exc.headers else None
+    if status == 405:
+        headers = {**(headers or {}), "Allow": ", ".join(_allowed_methods(request))}
+    return _problem_response(problem.to_problem(instance=request.url.path), headers)
 
 
 def _title(status: int) -> str:

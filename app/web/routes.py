@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from app.auth import guard
 from app.auth.deps import record_denial
 from app.core.params import PlainText, YearPath
 from app.deps import SessionDep, SettingsDep
@@ -83,9 +84,28 @@ def login(
             login_csrf="",
             error="csrf",
         )
+    # The sign-in form is an authentication like a Bearer token: the same lockout applies.
+    address = guard.client_address(request)
+    wait = guard.locked_out(session, address, token.strip() or None)
+    if wait is not None:
+        record_denial(session, request, None, status=429, code="auth_locked_out")
+        response = page(
+            request,
+            "login.html",
+            None,
+            status_code=429,
+            next=_safe_next(next),
+            login_csrf=expected,
+            error="locked",
+        )
+        response.headers["Retry-After"] = str(wait)
+        return response
     opened = web_service.sign_in(session, settings, token)
     if opened is None:
-        record_denial(session, request, None, status=401, code="unauthenticated")
+        session.rollback()
+        fields = guard.denial_fields(request, status=401, code="unauthenticated")
+        guard.count_failure(session, settings, address, token.strip() or None, fields)
+        session.commit()
         fresh = secrets.token_urlsafe(32)
         response = page(
             request,

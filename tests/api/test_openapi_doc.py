@@ -49,18 +49,22 @@ def test_every_error_is_a_problem(spec):
         # worked out from each route: token (401), role check (403), id in path (404),
         # parameters (422), and what the route itself declares
         ("GET /api/v1/health", {"503"}),
-        ("GET /api/v1/me", {"401"}),
-        ("GET /api/v1/audit", {"401", "403", "422"}),
-        ("GET /api/v1/evaluations", {"401", "422"}),
-        ("GET /api/v1/evaluations/{evaluation_id}", {"401", "404", "422"}),
+        # behind a token also 429 (failed-authentication lockout), with a body also 413
+        ("GET /api/v1/me", {"401", "429"}),
+        ("GET /api/v1/audit", {"401", "403", "422", "429"}),
+        ("GET /api/v1/evaluations", {"401", "422", "429"}),
+        ("GET /api/v1/evaluations/{evaluation_id}", {"401", "404", "422", "429"}),
         (
             "POST /api/v1/evaluations/{evaluation_id}/review",
-            {"401", "403", "404", "409", "422"},
+            {"401", "403", "404", "409", "413", "422", "429"},
         ),
-        ("POST /api/v1/submissions", {"401", "403", "413", "415", "422", "503"}),
-        ("POST /api/v1/rubrics", {"401", "403", "409", "422"}),
-        ("POST /api/v1/batches", {"401", "403", "409", "422"}),
-        ("POST /api/v1/batches/{batch_id}/promote", {"401", "403", "404", "409", "422"}),
+        ("POST /api/v1/submissions", {"401", "403", "413", "415", "422", "429", "503"}),
+        ("POST /api/v1/rubrics", {"401", "403", "409", "413", "422", "429"}),
+        ("POST /api/v1/batches", {"401", "403", "409", "413", "422", "429"}),
+        (
+            "POST /api/v1/batches/{batch_id}/promote",
+            {"401", "403", "404", "409", "422", "429"},
+        ),
     ],
 )
 def test_error_statuses_per_operation(spec, operation, statuses):

@@ -263,3 +263,32 @@ def test_an_override_reason_is_shown_as_text_in_the_page_and_the_letter(signed_i
     letter = client.get(f"/web/documents/{YEAR}/{HUNAN}/letter.docx")
     text = "\n".join(p.text for p in Document(io.BytesIO(letter.content)).paragraphs)
     assert reason in text and "改判理由" in text and "Reason for the override" in text
+
+
+def _lift_lockouts(web_db) -> None:
+    from app.auth.models import AuthThrottle
+
+    with Session(web_db.engine) as session:
+        for row in session.exec(select(AuthThrottle)).all():
+            session.delete(row)
+        session.commit()
+
+
+def test_sign_in_form_is_under_the_failed_authentication_lockout(web_client, web_db):
+    limit = web_db.settings.auth_failure_limit
+    _lift_lockouts(web_db)  # the database is shared by the module's tests (one wrong token)
+    try:
+        for _ in range(limit):
+            form = web_client.get("/web/login")
+            bad = web_client.post(
+                "/web/login", data={"token": "ipe_wrong", "csrf": csrf_of(form.text)}
+            )
+            assert bad.status_code == 401
+        form = web_client.get("/web/login")
+        good = {"token": web_db.tokens["admin"], "csrf": csrf_of(form.text)}
+        locked = web_client.post("/web/login", data=good)
+        assert locked.status_code == 429 and "已暂时锁定" in locked.text
+        assert int(locked.headers["retry-after"]) == web_db.settings.auth_lockout_seconds
+        assert COOKIE_NAME not in locked.headers.get("set-cookie", "")
+    finally:
+        _lift_lockouts(web_db)
