@@ -37,6 +37,11 @@ def fuzz_app(fresh_engine):
     # A database of its own with real commits: the health check opens its own connections,
     # which a rolled-back test transaction would block.
     engine, settings = fresh_engine
+    # The fuzz sends wrong tokens on purpose, all from one client address: with the default
+    # failed-authentication limit (10 a minute) the address would be locked out after ten
+    # and every later case would only see 429. The limit is raised so that every case
+    # reaches its route; the lockout itself is tested in tests/api/test_auth_throttle.py.
+    settings = settings.model_copy(update={"auth_failure_limit": 1_000_000})
     with unit_of_work(engine) as session:
         _, token = auth_service.create_token(session, settings, role="admin")
     app = create_app(settings, engine)
