@@ -81,6 +81,7 @@ def test(argv: list[str]) -> int:
             "--cov",
             f"--cov-fail-under={COVERAGE_FLOOR}",
             "--cov-report=term:skip-covered",
+            "--durations=15",
             *argv,
         ],
     ]
