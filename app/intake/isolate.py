@@ -130,7 +130,40 @@ def run_child(op: str, payload: bytes, limits: IntakeLimits, owner: str | None =
     return answer
 
 
+#: A child that has used almost no CPU (``STUCK_CPU_SECONDS``) this long after its fork
+#: never started reading: it is stuck on a lock another thread of this process held at the
+#: moment of the fork. It is killed and forked once more, within the same time limit; a
+#: child that is reading uses CPU from its first millisecond, and is never retried.
+STUCK_AFTER_SECONDS = 1.0
+STUCK_CPU_SECONDS = 0.1
+
+
+class _Stuck(Exception):
+    """The child made no progress since its fork."""
+
+
 def _run_child(op: str, payload: bytes, limits: IntakeLimits) -> bytes:
+    started = time.monotonic()
+    try:
+        return _run_child_once(op, payload, limits, limits.reader_timeout_seconds, watch=True)
+    except _Stuck:
+        left = limits.reader_timeout_seconds - (time.monotonic() - started)
+        return _run_child_once(op, payload, limits, left, watch=False)
+
+
+def _cpu_seconds(pid: int | None) -> float | None:
+    """User + system CPU time of a live child, from /proc; None where unknown."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _run_child_once(
+    op: str, payload: bytes, limits: IntakeLimits, seconds: float, *, watch: bool
+) -> bytes:
     context = _CONTEXT
     receiver, sender = context.Pipe(duplex=False)
     cpu = max(1, int(limits.reader_timeout_seconds + 0.999))
@@ -141,10 +174,18 @@ def _run_child(op: str, payload: bytes, limits: IntakeLimits) -> bytes:
     )
     child.start()
     sender.close()
-    deadline = time.monotonic() + limits.reader_timeout_seconds
+    deadline = time.monotonic() + seconds
     answer: bytes | None = None
     try:
-        if receiver.poll(limits.reader_timeout_seconds):
+        first = min(STUCK_AFTER_SECONDS, seconds) if watch else seconds
+        ready = receiver.poll(first)
+        if not ready and watch and child.is_alive():
+            used = _cpu_seconds(child.pid)
+            if used is not None and used < STUCK_CPU_SECONDS:
+                _reap(child, grace=0.0)
+                raise _Stuck
+            ready = receiver.poll(max(0.0, deadline - time.monotonic()))
+        if ready:
             answer = receiver.recv_bytes()
     except (EOFError, OSError):
         answer = None  # the child died before answering

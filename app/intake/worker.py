@@ -79,6 +79,18 @@ def _mapped_bytes() -> int:
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
+def _load_libc() -> ctypes.CDLL | None:
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+
+
+# Loaded here, in the parent, at import: a forked child must not dlopen, since another
+# thread of the parent may have held the loader's lock at the moment of the fork.
+_LIBC = _load_libc()
+
+
 def die_with_parent(parent_pid: int) -> None:
     """Be killed when the parent dies, even by SIGKILL; exit now if it already has.
 
@@ -87,9 +99,8 @@ def die_with_parent(parent_pid: int) -> None:
     parent instead.
     """
     try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        armed = libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
-    except (OSError, AttributeError):
+        armed = _LIBC is not None and _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+    except AttributeError:
         armed = False
     if not armed:
         threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()

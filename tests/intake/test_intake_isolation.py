@@ -108,3 +108,47 @@ def test_reader_dies_with_its_parent_on_kill_9(tmp_path: Path) -> None:
             server.kill()
         if reader and _state(reader) not in (None, "Z"):
             os.kill(reader, signal.SIGKILL)
+
+
+def _stuck_first(marker: Path, real):
+    """A child entry that blocks without using CPU the first time, as a child stuck on a
+    lock inherited from the fork does, and reads normally after."""
+
+    def entry(*args):
+        if not marker.exists():
+            marker.write_text("stuck once")
+            time.sleep(60)
+        real(*args)
+
+    return entry
+
+
+def test_a_child_stuck_from_its_fork_is_forked_once_more(tmp_path, monkeypatch) -> None:
+    from app.intake import worker
+    from app.intake.sniff import FileKind
+
+    monkeypatch.setattr(worker, "forked_entry", _stuck_first(tmp_path / "m", worker.forked_entry))
+    limits = IntakeLimits(reader_timeout_seconds=5)
+    started = time.monotonic()
+    book = isolate.read_isolated(FileKind.XLSX, template(), limits)
+    elapsed = time.monotonic() - started
+    assert (tmp_path / "m").exists()  # the first child did block
+    assert book.sheets  # the second one read the file
+    # about STUCK_AFTER_SECONDS for the stuck child, then an ordinary read
+    assert isolate.STUCK_AFTER_SECONDS <= elapsed < limits.reader_timeout_seconds
+
+
+def test_a_child_that_stays_stuck_times_out_within_one_limit(monkeypatch) -> None:
+    from app.intake import worker
+    from app.intake.problems import IntakeRefused
+    from app.intake.sniff import FileKind
+
+    monkeypatch.setattr(worker, "forked_entry", lambda *args: time.sleep(60))
+    limits = IntakeLimits(reader_timeout_seconds=3)
+    started = time.monotonic()
+    with pytest.raises(IntakeRefused) as refused:
+        isolate.read_isolated(FileKind.XLSX, template(), limits)
+    elapsed = time.monotonic() - started
+    assert refused.value.problem.code == "reader.timeout"
+    # the retry spends what the first try left of the limit, never a second limit
+    assert elapsed < limits.reader_timeout_seconds + 1.5
