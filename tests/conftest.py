@@ -25,6 +25,7 @@ from sqlmodel import Session
 from app.core import migrate
 from app.core.database import make_engine
 from app.core.settings import Settings
+from tests.needs import missing
 
 # live_server, browser, page: see tests/browser/fixtures.py
 pytest_plugins = ["tests.browser.fixtures"]
@@ -33,7 +34,6 @@ BACKENDS = ("sqlite", "postgresql")
 # random-looking: passes the secret key's entropy check outside development
 TEST_SECRET = "tEst-5ecret-Qm8v2ZkP0wYc7JdR4nLx9HsT1bGf6AeU3iOq"
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -79,9 +79,7 @@ class DatabaseFactory:
             except Exception as exc:
                 self._admin.dispose()
                 message = f"PostgreSQL not reachable at {_pg_admin_url()}: {exc}"
-                if IN_CI:
-                    pytest.fail(message + " (CI requires the PostgreSQL tests to run)")
-                pytest.skip(message)
+                missing(message)
 
     def settings(self, url: str) -> Settings:
         return Settings(env="test", secret_key=TEST_SECRET, data_dir=self.tmp, database_url=url)  # type: ignore[arg-type]

@@ -11,19 +11,19 @@ import shutil
 import sys
 from pathlib import Path
 
-import pytest
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
 import api as bench_api
 
-pytestmark = pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
+from tests.needs import missing
 
 
 def test_64_connections_get_no_errors(db_backend, tmp_path):
+    if shutil.which("wrk") is None:
+        missing("wrk is not installed (apt-get install wrk)")
     with bench_api.database(db_backend, tmp_path) as target:
         if target is None:
-            pytest.skip("PostgreSQL is not reachable")
+            missing("PostgreSQL is not reachable")
         with bench_api.server(target, tmp_path) as base:
             # warm up (the pool's first connections), then 64 connections at once
             bench_api.measure(base, target, tmp_path, connections=[4], seconds=1, only=["detail"])

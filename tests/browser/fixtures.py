@@ -35,9 +35,10 @@ from urllib.parse import urlsplit
 import pytest
 import uvicorn
 
+from tests.needs import missing
+
 CHROMIUM = os.environ.get("IPEVAL_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
 @dataclass(frozen=True)
@@ -92,9 +93,7 @@ def browser() -> Iterator[Any]:
     """Debian's headless Chromium through Playwright (one per test session)."""
     if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
         message = f"no Chromium at {CHROMIUM} (Debian: apt-get install chromium)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        missing(message)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -6,7 +6,6 @@ Outside CI a missing `soffice` skips those tests; in CI (`CI=true`) it fails the
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -14,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+from tests.needs import missing
+
 Convert = Callable[[bytes, str], bytes]
 
 
@@ -30,9 +30,7 @@ def soffice() -> str:
             "LibreOffice (soffice) not found: "
             "apt-get install -y --no-install-recommends libreoffice-calc"
         )
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        missing(message)
     return binary
 
 

@@ -18,6 +18,7 @@ from app.core.settings import get_settings
 from app.intake import write_template
 from app.masterdata import resolve_province
 from scoring.rubric import load_shipped
+from tests.needs import missing
 from tests.web.conftest import GANSU, YEAR
 
 pytestmark = pytest.mark.slow
@@ -28,7 +29,7 @@ A4_SHORT, A4_LONG = 595, 842  # points
 def _to_pdf(tmp_path: Path, files: dict[str, bytes]) -> dict[str, Path]:
     soffice = shutil.which("soffice")
     if soffice is None:
-        pytest.skip("LibreOffice (soffice) is not installed")
+        missing("LibreOffice (soffice) is not installed")
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
     subprocess.run(
