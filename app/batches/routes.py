@@ -8,8 +8,10 @@ from fastapi import APIRouter, BackgroundTasks, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from app.auth.deps import AdminUser, EvaluatorUser
+from app.batches import preview as batch_preview
 from app.batches import runner
 from app.batches import service as batches_service
+from app.batches.preview import PromotionPreview
 from app.batches.service import BatchView
 from app.core.docs import file_response
 from app.core.listing import Page, PagerDep
@@ -93,6 +95,18 @@ def promote(batch_id: IdPath, session: SessionDep, admin: AdminUser) -> BatchVie
     """Make every staged result of the batch current at once (admin, audited)."""
     batch = batches_service.promote(session, batch_id, actor=admin)
     return batches_service.view(session, batch)
+
+
+@router.get(
+    "/{batch_id}/promotion",
+    response_model=PromotionPreview,
+    summary="See what promoting a batch would change",
+)
+def promotion(batch_id: IdPath, session: SessionDep, _: EvaluatorUser) -> PromotionPreview:
+    """Before promoting: per year, the rubric assigned now and after, the confirmed reviews
+    the new results would make stale (or clear), and whether promote would be refused and
+    why. Reads only; promote checks again."""
+    return batch_preview.preview(session, batch_id)
 
 
 @router.get("/{batch_id}/diff", summary="Compare a batch's results with the current ones")

@@ -227,7 +227,8 @@ def runs_of(session: Session, batch_id: int) -> list[CohortRun]:
     )
 
 
-def _refuse_promote(batch: Batch) -> None:
+def refuse_promote(batch: Batch) -> None:
+    """Raise the 409 promote gives for a batch it cannot promote (dry run, done, not ready)."""
     if batch.dry_run:
         raise Conflict(
             "batch_dry_run",
@@ -251,6 +252,18 @@ def _refuse_promote(batch: Batch) -> None:
         )
 
 
+def outdated(batch: Batch, moved: list[int]) -> Conflict:
+    """The 409 for a batch whose years' current results changed after it read them."""
+    return Conflict(
+        "batch_outdated",
+        detail_en=f"The current results of {moved} changed after batch {batch.id} read "
+        "them; promoting would undo that change. Run the batch again.",
+        detail_zh=f"批次 {batch.id} 读取数据后，{moved} 年度的当前结果已变化，"
+        "发布会覆盖这些变化。请重新运行批次。",
+        years=moved,
+    )
+
+
 def promote(session: Session, batch_id: int, *, actor: Principal | None = None) -> Batch:
     """Make every staged run of the batch current, in the caller's one transaction.
 
@@ -260,7 +273,7 @@ def promote(session: Session, batch_id: int, *, actor: Principal | None = None) 
     Confirmed reviews the new results contradict are marked stale with the diff.
     """
     batch = get(session, batch_id)
-    _refuse_promote(batch)
+    refuse_promote(batch)
     base_runs: dict[str, int | None] = batch.summary.get("base_runs", {})
     runs = [r for r in runs_of(session, batch_id) if r.status == RunStatus.staged]
     for run in runs:
@@ -271,14 +284,7 @@ def promote(session: Session, batch_id: int, *, actor: Principal | None = None) 
         if (current.id if current else None) != base_runs.get(str(run.year)):
             moved.append(run.year)
     if moved:
-        raise Conflict(
-            "batch_outdated",
-            detail_en=f"The current results of {moved} changed after batch {batch.id} read "
-            "them; promoting would undo that change. Run the batch again.",
-            detail_zh=f"批次 {batch.id} 读取数据后，{moved} 年度的当前结果已变化，"
-            "发布会覆盖这些变化。请重新运行批次。",
-            years=moved,
-        )
+        raise outdated(batch, moved)
     stale_before = _stale_review_ids(session)
     version = rubrics_service.get(session, batch.rubric_id, batch.rubric_version)
     assigned: dict[str, dict[str, str | None]] = {}

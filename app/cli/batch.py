@@ -1,4 +1,5 @@
-"""`ipeval batch list|show|diff|promote`: the batch endpoints of the API, on the command line."""
+"""`ipeval batch list|show|diff|preview|promote`: the batch endpoints of the API, on the
+command line."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from app.batches import preview as batch_preview
 from app.batches import service as batches_service
 from app.cli.rubrics import fail
 from app.core.database import make_engine, unit_of_work
@@ -15,7 +17,8 @@ from app.core.errors import ProblemError
 from app.core.settings import get_settings
 
 batch_cli = typer.Typer(
-    help="Re-scoring batches: list, show, diff, promote / 批量重新评分", no_args_is_help=True
+    help="Re-scoring batches: list, show, diff, preview, promote / 批量重新评分",
+    no_args_is_help=True,
 )
 
 IdArg = Annotated[int, typer.Argument(help="Batch id / 批次编号", min=1)]
@@ -116,6 +119,43 @@ def _print_diff(summary: dict[str, Any]) -> None:
     for level in ("pillars", "indicators"):
         for code, change in list(moves.get(level, {}).items())[:8]:
             typer.echo(f"  mean contribution {level[:-1]} {code}: {change:+.3f}")
+
+
+def _proposal(p: tuple[str | None, str | None] | None) -> str:
+    if p is None:
+        return "not scored / 无法评价"
+    return f"{p[0]}:{p[1]}" if p[0] in ("reclassify", "admit") and p[1] else str(p[0])
+
+
+@batch_cli.command("preview")
+def preview(batch_id: IdArg, as_json: JsonOpt = False) -> None:
+    """What promoting would change: each year's rubric, the reviews made stale, and whether
+    promote would be refused / 发布前查看影响."""
+    try:
+        with unit_of_work(make_engine(get_settings())) as session:
+            seen = batch_preview.preview(session, batch_id)
+    except ProblemError as exc:
+        raise fail(exc) from None
+    if as_json:
+        _echo_json(seen.model_dump(mode="json"))
+        return
+    for y in seen.years:
+        change = "" if y.changes_rubric else " (unchanged / 不变)"
+        typer.echo(f"{y.year}: {y.rubric_now or 'unassigned'} -> {y.rubric_after}{change}")
+        if y.outdated:
+            typer.echo("  current results changed since the batch ran / 批次运行后当前结果已变化")
+        for r in y.becomes_stale:
+            typer.echo(
+                f"  review {r.review_id} {r.province_code} {r.name_en}: decided "
+                f"{r.final_decision}, now proposed {_proposal(r.proposed_after)} "
+                "-> stale / 需重新审核"
+            )
+        for r in y.no_longer_stale:
+            typer.echo(f"  review {r.review_id} {r.province_code} {r.name_en}: no longer stale")
+    if seen.refusal is not None:
+        typer.echo(f"cannot promote / 不能发布 ({seen.refusal.code}): {seen.refusal.detail_en}")
+    else:
+        typer.echo(f"promote with `ipeval batch promote {seen.batch_id}`")
 
 
 @batch_cli.command("promote")

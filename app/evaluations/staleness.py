@@ -40,6 +40,20 @@ def _side(
     return {"decision": decision, "target_type": target, "total": total, **ids}
 
 
+Proposal = tuple[str | None, str | None]
+
+
+def proposal(evaluation: Evaluation | None) -> Proposal | None:
+    """``(decision, target_type)`` of an evaluation; ``None``: the unit was not scored."""
+    return None if evaluation is None else (evaluation.decision, evaluation.target_type)
+
+
+def contradicts(review: Review, after: Proposal | None) -> bool:
+    """Whether ``after`` (a unit's new proposal; ``None``: it could not be scored) differs
+    from what ``review`` decided on."""
+    return after is None or after != (review.proposed_decision, review.proposed_target_type)
+
+
 def mark_stale_reviews(session: Session, run: CohortRun) -> list[int]:
     """Recompute staleness of the year's reviews in force against the promoted ``run``;
     returns the ids of those it contradicts (now stale)."""
@@ -53,10 +67,7 @@ def mark_stale_reviews(session: Session, run: CohortRun) -> list[int]:
     marked: list[int] = []
     for province, review in reviews.items():
         after = new.get(province)
-        if after is not None and (after.decision, after.target_type) == (
-            review.proposed_decision,
-            review.proposed_target_type,
-        ):
+        if not contradicts(review, proposal(after)):
             if review.stale:
                 review.stale, review.stale_diff = False, None
                 session.add(review)

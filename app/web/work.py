@@ -16,6 +16,7 @@ from starlette.datastructures import UploadFile
 
 from app.audit import service as audit_service
 from app.auth.models import Role
+from app.batches import preview as batch_preview
 from app.batches import service as batches_service
 from app.core.errors import ProblemError
 from app.core.params import IdPath, PlainText, YearPath
@@ -128,7 +129,8 @@ def batches(request: Request, session: SessionDep, me: WebEvaluator) -> Response
 
 @router.get("/batches/{batch_id}")
 def batch(request: Request, session: SessionDep, me: WebEvaluator, batch_id: IdPath) -> Response:
-    """A re-score's diff: transitions, biggest movers, gates; promote for admins."""
+    """A re-score's diff: transitions, biggest movers, gates; what promoting would change
+    (rubric per year, reviews made stale); promote for admins."""
     diff = batches_service.diff_json(session, batch_id)
     movers = sorted(
         (c for c in diff["changes"] if c["score_delta"] is not None),
@@ -142,6 +144,7 @@ def batch(request: Request, session: SessionDep, me: WebEvaluator, batch_id: IdP
         diff=diff,
         movers=movers,
         names=names,
+        promotion=batch_preview.preview(session, batch_id),
         may_promote=me.principal.role == Role.admin,
     )
 

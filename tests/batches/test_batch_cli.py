@@ -60,6 +60,17 @@ def test_batch_commands_mirror_the_api(env):  # noqa: F811
     assert "4 decisions changed" in text and "pass→reclassify: 4" in text
     assert "newly failed / 新未达 leading:gate_a: 2" in text
 
+    ahead = runner.invoke(cli, ["batch", "preview", str(batch_id)])
+    assert ahead.exit_code == 0, ahead.output
+    assert "2019: tiny-province@1 -> tiny-province@2" in ahead.output
+    assert f"ipeval batch promote {batch_id}" in ahead.output
+    ahead_json = json.loads(
+        runner.invoke(cli, ["batch", "preview", str(batch_id), "--json"]).stdout
+    )
+    with TestClient(create_app(settings, engine)) as client:
+        api_ahead = client.get(f"/api/v1/batches/{batch_id}/promotion", headers=headers).json()
+    assert ahead_json == api_ahead
+
     promoted = runner.invoke(cli, ["batch", "promote", str(batch_id)])
     assert promoted.exit_code == 0, promoted.output
     assert "2019: tiny-province@1 -> tiny-province@2" in promoted.output
@@ -67,6 +78,8 @@ def test_batch_commands_mirror_the_api(env):  # noqa: F811
         2019: 2,
         2020: 2,
     }
+    after = runner.invoke(cli, ["batch", "preview", str(batch_id)]).output
+    assert "cannot promote" in after and "batch_already_promoted" in after
     again = runner.invoke(cli, ["batch", "promote", str(batch_id)])
     assert again.exit_code == 1 and "batch_already_promoted" in again.output
     missing = runner.invoke(cli, ["batch", "show", "999"])

@@ -104,3 +104,25 @@ def test_provinces_cannot_read_batches_and_bodies_are_strict(api):
     extra = {"rubric": "tiny-province@2", "years": [2020], "force": True}
     assert client.post("/api/v1/batches", json=extra, headers=h["admin"]).status_code == 422
     assert client.get("/api/v1/batches/999", headers=h["admin"]).status_code == 404
+
+
+def test_promotion_preview_is_read_by_evaluators_and_hidden_from_provinces(api):
+    client, h, _ = api
+    started = client.post(
+        "/api/v1/batches", json={"rubric": "tiny-province@2", "years": [2020]}, headers=h["admin"]
+    )
+    batch_id = started.json()["id"]
+    seen = client.get(f"/api/v1/batches/{batch_id}/promotion", headers=h["evaluator"])
+    assert seen.status_code == 200, seen.text
+    body = seen.json()
+    assert (body["promotable"], body["rubric"]) == (True, "tiny-province@2")
+    assert [(y["year"], y["rubric_now"], y["rubric_after"]) for y in body["years"]] == [
+        (2020, "tiny-province@1", "tiny-province@2")
+    ]
+    assert (
+        client.get(f"/api/v1/batches/{batch_id}/promotion", headers=h["province"]).status_code
+        == 403
+    )
+    missing = client.get("/api/v1/batches/999999/promotion", headers=h["evaluator"])
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("application/problem+json")

@@ -55,3 +55,26 @@ def test_admin_promotes_with_the_form_and_only_with_its_csrf_token(batch_site):
     assert done.status_code == 303
     after = client.get(f"/web/batches/{batch_id}")
     assert "promoted" in after.text and f"/web/batches/{batch_id}/promote" not in after.text
+
+
+def test_the_page_shows_what_promoting_changes_before_the_button(batch_site):
+    client, tokens, batch_id = batch_site
+    sign_in(client, tokens["admin"])
+    page = client.get(f"/web/batches/{batch_id}").text
+    effect = page[
+        page.index("What promoting changes") : page.index(
+            "</table>", page.index("What promoting changes")
+        )
+    ]
+    # 2020 was pinned to v1 by its first scoring; promoting assigns v2
+    assert "<td>2020</td>" in effect
+    assert "tiny-province@1" in effect and "first_scoring" in effect
+    assert "<strong>tiny-province@2</strong>" in effect
+    # the form comes after the table it describes
+    assert page.index("What promoting changes") < page.index(f"/web/batches/{batch_id}/promote")
+    done = client.post(f"/web/batches/{batch_id}/promote", data={"csrf": csrf_of(page)})
+    assert done.status_code == 303
+    after = client.get(f"/web/batches/{batch_id}").text
+    assert "nothing staged to promote" in after
+    assert "Cannot promote" in after and "already promoted" in after
+    assert "2020: tiny-province@1 → tiny-province@2" in after  # what promoting assigned

@@ -22,6 +22,7 @@ from app.intake import write_template
 from app.main import create_app
 from app.masterdata import get_province
 from scoring.rubric import load_shipped
+from tests.needs import missing
 from tests.web.conftest import GANSU, YEAR
 
 pytestmark = pytest.mark.slow
@@ -55,9 +56,10 @@ def live_server(web_db) -> Iterator[str]:
 
 @pytest.fixture
 def browser_page(live_server):
-    sync_api = pytest.importorskip("playwright.sync_api")
+    from playwright import sync_api
+
     if not shutil.which(CHROMIUM):
-        pytest.skip("Debian chromium is not installed")
+        missing("Debian chromium is not installed (apt-get install chromium)")
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
@@ -157,3 +159,38 @@ def test_province_home_uploads_and_shows_the_report_inline(browser_page, web_db,
     page.goto(f"{base}/web/cohort/{YEAR}")  # the cohort is for evaluators: a 403 page
     assert "403" in page.inner_text("h1")
     assert outside == [] and all("403" in e for e in errors)
+
+
+def test_admin_reads_what_promoting_changes_then_promotes(browser_page, web_db):
+    import httpx
+
+    page, base, outside, errors = browser_page
+    admin = {"Authorization": f"Bearer {web_db.tokens['admin']}"}
+    started = httpx.post(
+        f"{base}/api/v1/batches", json={"rubric": "strong-province@2", "years": [YEAR]},
+        headers=admin, timeout=30,
+    )  # fmt: skip
+    assert started.status_code == 202, started.text
+    batch_id = started.json()["id"]
+    deadline = time.monotonic() + 180
+    while (
+        status := httpx.get(f"{base}/api/v1/batches/{batch_id}", headers=admin).json()["status"]
+    ) in ("queued", "running"):
+        assert time.monotonic() < deadline, "the batch did not finish"
+        time.sleep(0.5)
+    assert status == "succeeded"
+
+    _sign_in(page, base, web_db.tokens["admin"])
+    page.goto(f"{base}/web/batches/{batch_id}")
+    effect = page.locator("section.promotion")
+    assert "strong-province@1" in effect.inner_text()  # the year's rubric now
+    assert effect.locator("strong").inner_text() == "strong-province@2"  # and after
+    _shot(page, "10-batch-promotion-effect.png")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("section.promotion button[type=submit]")
+    page.wait_for_load_state("load")
+    assert "promoted" in page.inner_text("section.summary")
+    assert "nothing staged to promote" in page.inner_text("section.promotion")
+    _shot(page, "11-batch-promoted.png")
+    assert outside == [], f"requests left the server: {outside}"
+    assert errors == [], f"JavaScript console errors: {errors}"
