@@ -16,7 +16,7 @@ from app.auth.routes import router as auth_router
 from app.batches.routes import router as batches_router
 from app.core.database import make_engine
 from app.core.docs import install_docs
-from app.core.errors import install_problem_handlers
+from app.core.errors import UnexpectedErrors, install_problem_handlers
 from app.core.headers import SecurityHeaders, install_cors
 from app.core.metrics import install_metrics
 from app.core.observability import RequestContext
@@ -100,6 +100,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     mount_web(app)
     install_body_gate(app, settings)
     install_cors(app, settings.cors_origins)
+    # inside the two below: a bug's 500 gets the security headers and the request id
+    app.add_middleware(UnexpectedErrors)
     app.add_middleware(SecurityHeaders)  # every response, refusals and errors included
     # outermost: every response, refusals included, carries the request id
     app.add_middleware(RequestContext)

@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.observability import current_request_id
 
@@ -230,15 +231,62 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        problem = ProblemError(
-            code="internal_error",
-            title="Internal Server Error",
-            status=500,
-            detail_en="An unexpected error occurred; it has been logged. Please retry later.",
-            detail_zh="服务器内部错误，已记录日志，请稍后重试。",
-        )
-        return _problem_response(problem.to_problem(instance=request.url.path))
+        return _problem_response(internal_error().to_problem(instance=request.url.path))
+
+
+def internal_error() -> ProblemError:
+    """The 500 of a bug: generic text only, never the exception's (it may hold data)."""
+    return ProblemError(
+        code="internal_error",
+        title="Internal Server Error",
+        status=500,
+        detail_en="An unexpected error occurred; it has been logged. Please retry later, "
+        "quoting the request id if it persists.",
+        detail_zh="服务器内部错误，已记录日志。请稍后重试；如仍失败，请提供请求编号。",
+    )
+
+
+class UnexpectedErrors:
+    """ASGI middleware: a bug's exception becomes the ``Exception`` handler's 500, in context.
+
+    Starlette hands an uncaught exception to that handler outside every middleware, where
+    the request id is gone and no header is added. Caught here instead (inside
+    :class:`~app.core.observability.RequestContext` and the security headers), the 500 has
+    the request id in its body and its ``X-Request-ID`` header, and the log line with the
+    traceback carries the same id. The application's handler renders it (problem+json, or
+    a page under ``/web``). A response already begun cannot be replaced: the error is
+    logged and re-raised, and the server closes the connection.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_tracked)
+        except Exception as exc:
+            log.exception(
+                "unhandled error on %s %s",
+                scope["method"],
+                scope["path"],
+                extra={"request_id": current_request_id()},
+            )
+            if started:
+                raise
+            request = Request(scope, receive)
+            handler = request.app.exception_handlers[Exception]
+            response = await handler(request, exc)
+            await response(scope, receive, send)
 
 
 # pydantic's error types in Chinese; the English text stays in message_en. {name} takes the

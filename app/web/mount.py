@@ -1,7 +1,8 @@
 """Attach the workspace to the application: its routers, its static files, its error pages.
 
-Errors under ``/web`` render as pages (a missing session sends the browser to sign in);
-everywhere else the API's problem+json handlers answer as before.
+Errors under ``/web`` render as pages (a missing session sends the browser to sign in), a
+bug's 500 included, each showing the request id; everywhere else the API's problem+json
+handlers answer as before.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.core.errors import ProblemError
+from app.core.errors import ProblemError, internal_error
 from app.web import routes, work
 from app.web.deps import SignInRequired
 from app.web.render import page, secure_headers
@@ -42,8 +43,10 @@ def _page_errors(app: FastAPI, kind: type[Exception]) -> None:
             status, problem = exc.status, exc
         elif isinstance(exc, StarletteHTTPException):
             status, problem = exc.status_code, None
-        else:
+        elif isinstance(exc, RequestValidationError):
             status, problem = 422, None
+        else:  # a bug (see app.core.errors.UnexpectedErrors), already logged
+            status, problem = 500, internal_error()
         return page(request, "error.html", None, status_code=status, status=status, problem=problem)
 
     app.add_exception_handler(kind, handler)
@@ -60,7 +63,7 @@ def mount(app: FastAPI) -> None:
     app.include_router(routes.router)
     app.include_router(work.router)
     app.mount(f"{PREFIX}/static", StaticFiles(packages=[("app.web", "static")]), name="web-static")
-    for kind in (ProblemError, StarletteHTTPException, RequestValidationError):
+    for kind in (ProblemError, StarletteHTTPException, RequestValidationError, Exception):
         _page_errors(app, kind)
     app.add_exception_handler(SignInRequired, _sign_in)
 
