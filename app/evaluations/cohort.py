@@ -88,11 +88,24 @@ def _baseline_year(rubric: Rubric, record: Mapping[str, Any]) -> int | None:
     return None if year is None else int(year)
 
 
-def build_input(session: Session, rubric: Rubric, year: int) -> CohortInput:
-    """Records of the year's current submissions, history filled from stored submissions."""
+def build_input(
+    session: Session,
+    rubric: Rubric,
+    year: int,
+    *,
+    grades: Mapping[str, Mapping[str, str]] | None = None,
+) -> CohortInput:
+    """Records of the year's current submissions, history filled from stored submissions.
+
+    ``grades`` (province -> task -> status) stand in for those provinces' newest stored
+    grades of the tasks they name, for a proposal under grades not yet recorded.
+    """
     current = {s.province_code: s for s in current_submissions(session, [year])}
     records = {code: record_of(s) for code, s in current.items()}
-    graded = apply_grades(rubric, records, latest_grades(session, year))
+    newest = latest_grades(session, year)
+    for code, own in (grades or {}).items():
+        newest[code] = {**newest.get(code, {}), **{t: (g, 0) for t, g in own.items()}}
+    graded = apply_grades(rubric, records, newest)
     programme = apply_register(session, rubric, year, records)
     history_years = (
         {year - 1} if any(h == "prev" for f in rubric.inputs for h in f.history) else set()

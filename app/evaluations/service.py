@@ -381,6 +381,24 @@ def rescore_year(
     )
 
 
+def proposal_under_grades(
+    session: Session, settings: Settings, year: int, province_code: str, grades: Mapping[str, str]
+) -> tuple[str, str | None] | None:
+    """The decision (and target type) the year's scoring would propose for a unit whose
+    newest grades were ``grades``, storing nothing; None if the unit cannot be scored.
+
+    The same cohort, rubric and code path as :func:`rescore_year`, so recording the grades
+    and re-scoring gives this proposal.
+    """
+    rubric = rubric_for_year(session, settings, year).rubric
+    data = build_input(session, rubric, year, grades={province_code: grades})
+    _, doc = result_document(rubric, data.cohort, data.graded)
+    unit = next((u for u in doc.get("units", []) if u["unit"] == province_code), None)
+    if unit is None:
+        return None
+    return unit["decision"]["outcome"], unit["decision"]["to_type"] or None
+
+
 def get_evaluation(session: Session, principal: Principal, evaluation_id: int) -> Evaluation:
     """One evaluation with its full breakdown; another province's is a 404."""
     return get_visible(
