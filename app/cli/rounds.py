@@ -39,7 +39,7 @@ def list_rounds(
         engine.dispose()
 
 
-def _line(p: dict[str, Any]) -> str:
+def _line(p: dict[str, Any], state: str | None = None) -> str:
     decision = p["decision"]
     final = (
         f"{decision['final_decision']}"
@@ -51,10 +51,12 @@ def _line(p: dict[str, Any]) -> str:
         f"{m['evaluator_id']}{'*' if m['chair'] else ''}{'✓' if m['submitted'] else '…'}"
         for m in p.get("members", [])
     )
+    if state is None:  # the first panel: its decision in force, or an appeal's since
+        state = "confirmed" if p["in_force"] else "superseded" if p["confirmed"] else "open"
     return (
         f"{p['province_code']}\tgraded {p['graded']}/{p['panel_size']}\t[{members}]\t"
         f"disputed {','.join(p['disputed']) or '-'}\tsettled {','.join(p['settled']) or '-'}\t"
-        f"{'confirmed' if p['confirmed'] else 'open'} {final}"
+        f"{state} {final}"
     )
 
 
@@ -63,7 +65,9 @@ def show(
     round_id: Annotated[int, typer.Argument(help="Round id / 轮次编号")],
     as_json: Annotated[bool, typer.Option("--json", help="The API's JSON")] = False,
 ) -> None:
-    """Per province: who graded (* chair, ✓ submitted), disputes, confirmation / 评审进度."""
+    """Per province: who graded (* chair, ✓ submitted), disputes, confirmation (superseded:
+    an appeal's outcome is in force); then each appeal's re-review panel on its own line /
+    评审进度."""
     engine = make_engine(get_settings())
     try:
         with unit_of_work(engine) as session:
@@ -82,6 +86,10 @@ def show(
     )
     for p in view["provinces"]:
         typer.echo(_line(p))
+        for a in p["appeals"]:
+            state = a["outcome"] if a["status"] == "decided" else "open"
+            state += ", in force" if a["in_force"] else ""
+            typer.echo(f"  appeal {a['appeal_id']}\t" + _line(a, state))
 
 
 def register(cli: typer.Typer) -> None:

@@ -20,9 +20,10 @@ from app.audit import service as audit_service
 from app.auth.models import Role
 from app.auth.service import Principal
 from app.core.errors import Location, ProblemError
-from app.core.params import PlainText
+from app.core.params import MAX_INT32, PlainText
 from app.evaluations.cohort import record_of
 from app.evaluations.models import CohortRun, Evaluation, RunStatus
+from app.notices.models import Appeal
 from app.panels import service as panels_service
 from app.panels.models import (
     PanelGrade,
@@ -37,12 +38,25 @@ from scoring.panel import TaskVerdict, aggregate_panel
 
 
 class MemberGrades(BaseModel):
-    """A member's grades of every task that concerns the province, and comments."""
+    """A member's grades of every task that concerns the province, and comments;
+    ``appeal_id`` names the appeal when the member sits on its re-review panel."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "grades": {"task_l1": "partial", "task_l2": "done"},
+                    "comments": "L1 仅有阶段性成果。",
+                },
+                {"grades": {"task_l1": "done", "task_l2": "done"}, "appeal_id": 7},
+            ]
+        },
+    )
 
     grades: dict[PlainText, Grade] = Field(max_length=200)
     comments: PlainText = Field(default="", max_length=10_000)
+    appeal_id: int = Field(default=0, ge=0, le=MAX_INT32)
 
 
 def problem(code: str, status: int, en: str, zh: str, field: str | None = None) -> ProblemError:
@@ -114,13 +128,51 @@ def membership(session: Session, principal: Principal, u: Unit, appeal_id: int) 
         None,
     )
     if member is None:
+        which_en, which_zh = panel_name(appeal_id)
         raise problem(
             "not_on_panel",
             403,
-            f"You are not on the panel of {u.province_code} in this round.",
-            f"您不是本轮次 {u.province_code} 评审组成员。",
+            f"You are not on {which_en} of {u.province_code} in this round.",
+            f"您不是本轮次 {u.province_code} {which_zh}成员。",
         )
+    if appeal_id:
+        open_appeal(session, appeal_id)
     return member
+
+
+def panel_name(appeal_id: int) -> tuple[str, str]:
+    """How a refusal names the panel, in English and Chinese."""
+    if appeal_id:
+        return f"appeal {appeal_id}'s re-review panel", f"复核申请 {appeal_id} 的复核评审组"
+    return "the panel", "评审组"
+
+
+def open_appeal(session: Session, appeal_id: int) -> Appeal:
+    """The appeal a re-review panel works on; 409 once its outcome is recorded."""
+    appeal = session.get(Appeal, appeal_id)
+    if appeal is None or appeal.status != "filed":
+        raise problem(
+            "appeal_decided",
+            409,
+            f"Appeal {appeal_id} is decided; its re-review panel's work is closed.",
+            f"复核申请 {appeal_id} 已办结，复核评审组的工作已结束。",
+            "body.appeal_id",
+        )
+    return appeal
+
+
+def rereviewing(session: Session, principal: Principal, u: Unit) -> bool:
+    """Whether ``principal`` sits on an appeal's re-review panel of the unit and has not
+    yet submitted its own grades there (it then sees none of the first panel's)."""
+    panel = session.exec(
+        select(PanelMember).where(
+            PanelMember.round_id == u.review_round.id,
+            PanelMember.province_code == u.province_code,
+            PanelMember.appeal_id != 0,
+            PanelMember.evaluator_id == principal.id,
+        )
+    ).all()
+    return bool(panel) and len(grades_of(session, panel)) < len(panel)
 
 
 def grades_of(session: Session, panel: Sequence[PanelMember]) -> dict[int, PanelGrade]:
@@ -133,9 +185,13 @@ def grades_of(session: Session, panel: Sequence[PanelMember]) -> dict[int, Panel
 def submit(
     session: Session, principal: Principal, round_id: int, province: str, body: MemberGrades
 ) -> PanelGrade:
-    """Record a member's grades, once; they must cover exactly the province's tasks."""
+    """Record a member's grades, once; they must cover exactly the province's tasks.
+
+    With ``body.appeal_id`` the member grades for that appeal's re-review panel, under the
+    same rules, while the appeal is open.
+    """
     u = unit(session, round_id, province)
-    member = membership(session, principal, u, 0)
+    member = membership(session, principal, u, body.appeal_id)
     if member.id in grades_of(session, [member]):
         raise problem(
             "already_graded",
@@ -172,7 +228,12 @@ def submit(
         "panel.grade",
         "panel_member",
         member.id,
-        detail={"round_id": round_id, "province_code": u.province_code, "grades": row.grades},
+        detail={
+            "round_id": round_id,
+            "province_code": u.province_code,
+            "appeal_id": body.appeal_id,
+            "grades": row.grades,
+        },
     )
     return row
 

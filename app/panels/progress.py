@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from app.auth.models import ApiToken
 from app.auth.service import Principal
-from app.core.errors import ProblemError
+from app.core.errors import NotFound, ProblemError
 from app.evaluations.cohort import record_of
 from app.evaluations.staleness import latest_reviews
 from app.evidence import service as evidence_service
+from app.notices.models import Appeal
 from app.panels import checks
 from app.panels import grading as panel_grading
 from app.panels import service as panels_service
@@ -60,25 +59,28 @@ def _decision(
     }
 
 
-def _labels(session: Session, panel: Sequence[PanelMember]) -> dict[int, str]:
-    ids = [m.evaluator_id for m in panel]
-    rows = session.exec(select(ApiToken).where(col(ApiToken.id).in_(ids))).all()
-    return {t.id or 0: t.label for t in rows}
-
-
 def province_view(
-    session: Session, principal: Principal, round_id: int, province: str
+    session: Session, principal: Principal, round_id: int, province: str, appeal_id: int = 0
 ) -> dict[str, Any]:
-    """One province's panel: members, tasks with evidence and flags, aggregate, decision."""
+    """One province's panel (``appeal_id``: that appeal's re-review panel): members, tasks
+    with evidence and flags, aggregate, decision.
+
+    A member of a re-review panel sees none of the first panel's grades until it has
+    submitted its own re-review grades.
+    """
     u = panel_grading.unit(session, round_id, province)
     if panels_service.affiliation_of(session, principal.id) == u.province_code:
         raise panels_service.conflict(u.province_code, "path.province", status=403)
-    panel = list(panels_service.members(session, round_id, u.province_code))
+    panel = list(panels_service.members(session, round_id, u.province_code, appeal_id))
+    if appeal_id and not panel:
+        raise NotFound("re-review panel", "复核评审组", appeal_id)
     submitted = panel_grading.grades_of(session, panel)
-    visible = panel_grading.may_see_grades(session, principal, panel)
+    visible = panel_grading.may_see_grades(session, principal, panel) and not (
+        appeal_id == 0 and panel_grading.rereviewing(session, principal, u)
+    )
     found = panel_grading.verdicts(session, u, panel)
-    settled = panel_grading.settlements(session, round_id, u.province_code)
-    labels = _labels(session, panel)
+    settled = panel_grading.settlements(session, round_id, u.province_code, appeal_id)
+    labels = panels_service.labels_of(session, [m.evaluator_id for m in panel])
     dissents = session.exec(
         select(PanelDissent).where(col(PanelDissent.member_id).in_([m.id for m in panel]))
     ).all()
@@ -93,6 +95,7 @@ def province_view(
     return {
         "round_id": round_id,
         "province_code": u.province_code,
+        "appeal_id": appeal_id,
         "year": u.review_round.year,
         "evaluation_id": u.evaluation.id,
         "proposal": {
@@ -122,7 +125,7 @@ def province_view(
         ),
         "warnings": checks.city_warnings(u.province_code, u.review_round.year, values)
         + checks.claim_warnings(u.province_code, u.review_round.year, record),
-        "decision": _decision(session, round_id, u.province_code, 0),
+        "decision": _decision(session, round_id, u.province_code, appeal_id),
     }
 
 
@@ -146,34 +149,24 @@ def round_view(session: Session, principal: Principal, round_id: int) -> dict[st
     in_force = latest_reviews(session, review_round.year)
     lines = []
     for code in provinces:
-        panel = list(panels_service.members(session, round_id, code))
-        submitted = panel_grading.grades_of(session, panel)
         try:
-            u = panel_grading.unit(session, round_id, code)
-            found = panel_grading.verdicts(session, u, panel)
+            u: panel_grading.Unit | None = panel_grading.unit(session, round_id, code)
         except ProblemError:  # the unit has no current evaluation (yet)
-            found = None
-        settled = panel_grading.settlements(session, round_id, code)
-        disputed = [v.task for v in found or [] if v.disputed]
-        decision = _decision(session, round_id, code, 0)
+            u = None
+        line = _progress(session, principal, round_id, code, u, 0)
+        line["appeals"] = []
+        for appeal in _appeals(session, round_id, code):
+            entry = _progress(session, principal, round_id, code, u, appeal.id or 0)
+            entry.update(appeal_id=appeal.id, status=appeal.status, outcome=appeal.outcome)
+            line["appeals"].append(entry)
+        # the decision in force is a chair's: the first panel's, or a re-review's after it
         review = in_force.get(code)
-        line: dict[str, Any] = {
-            "province_code": code,
-            "graded": len(submitted),
-            "panel_size": len(panel),
-            "disputed": [t for t in disputed if t not in settled],
-            "settled": sorted(settled),
-            "confirmed": decision is not None
-            and review is not None
-            and review.id == decision["review_id"]
-            and not review.stale,
-            "decision": decision,
-        }
-        if not principal.is_province:
-            line["members"] = [
-                {"evaluator_id": m.evaluator_id, "chair": m.chair, "submitted": m.id in submitted}
-                for m in panel
-            ]
+        current = review.id if review is not None and not review.stale else None
+        for panel in (line, *line["appeals"]):
+            panel["in_force"] = (
+                current is not None and (panel["decision"] or {}).get("review_id") == current
+            )
+        line["confirmed"] = any(p["in_force"] for p in (line, *line["appeals"]))
         lines.append(line)
     return {
         "id": review_round.id,
@@ -184,6 +177,50 @@ def round_view(session: Session, principal: Principal, round_id: int) -> dict[st
         "policy": review_round.policy,
         "provinces": lines,
     }
+
+
+def _appeals(session: Session, round_id: int, province: str) -> list[Appeal]:
+    """The appeals of ``province`` that have a re-review panel in the round, oldest first."""
+    ids = set(
+        session.exec(
+            select(PanelMember.appeal_id).where(
+                PanelMember.round_id == round_id,
+                PanelMember.province_code == province,
+                PanelMember.appeal_id != 0,
+            )
+        ).all()
+    )
+    return [a for i in sorted(ids) if (a := session.get(Appeal, i)) is not None]
+
+
+def _progress(
+    session: Session,
+    principal: Principal,
+    round_id: int,
+    province: str,
+    u: panel_grading.Unit | None,
+    appeal_id: int,
+) -> dict[str, Any]:
+    """One panel's progress: who has graded, what is disputed and settled, its decision."""
+    panel = list(panels_service.members(session, round_id, province, appeal_id))
+    submitted = panel_grading.grades_of(session, panel)
+    found = panel_grading.verdicts(session, u, panel) if u is not None else None
+    settled = panel_grading.settlements(session, round_id, province, appeal_id)
+    disputed = [v.task for v in found or [] if v.disputed]
+    line: dict[str, Any] = {
+        "province_code": province,
+        "graded": len(submitted),
+        "panel_size": len(panel),
+        "disputed": [t for t in disputed if t not in settled],
+        "settled": sorted(settled),
+        "decision": _decision(session, round_id, province, appeal_id),
+    }
+    if not principal.is_province:
+        line["members"] = [
+            {"evaluator_id": m.evaluator_id, "chair": m.chair, "submitted": m.id in submitted}
+            for m in panel
+        ]
+    return line
 
 
 def round_summary(review_round: ReviewRound) -> dict[str, Any]:

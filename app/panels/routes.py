@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from app.auth.deps import AdminUser, AnyUser, EvaluatorUser
 from app.core.errors import PROBLEM_JSON
 from app.core.listing import LINK_HEADER, Page, PagerDep
-from app.core.params import IdPath, YearQuery
+from app.core.params import MAX_INT32, IdPath, YearQuery
 from app.deps import SessionDep, SettingsDep
 from app.panels import chair as panel_chair
 from app.panels import grading as panel_grading
@@ -26,6 +26,12 @@ router = APIRouter(tags=["review rounds"])
 PROBLEM: dict[str, Any] = {"content": {PROBLEM_JSON: {}}}
 LISTED: dict[int | str, dict[str, Any]] = {200: {"headers": LINK_HEADER}}
 ProvincePath = Path(max_length=40, description="Province code or name / 省份代码或名称")
+AppealQuery = Query(
+    0,
+    ge=0,
+    le=MAX_INT32,
+    description="An appeal's id: its re-review panel (0: the first panel) / 复核申请编号",
+)
 
 
 class RoundSummary(BaseModel):
@@ -117,18 +123,24 @@ def province_panel(
     principal: EvaluatorUser,
     round_id: IdPath,
     province: str = ProvincePath,
+    appeal_id: int = AppealQuery,
 ) -> dict[str, Any]:
-    """A province's panel: tasks with evidence and flags, members' grades once visible."""
-    return progress.province_view(session, principal, round_id, province)
+    """A province's panel (or an appeal's re-review panel): tasks with evidence and flags,
+    members' grades once visible."""
+    return progress.province_view(session, principal, round_id, province, appeal_id)
 
 
 @router.post(
     "/review-rounds/{round_id}/provinces/{province}/grades",
-    summary="Submit a member's grades",
+    summary="Submit a member's grades (first panel or re-review)",
     status_code=201,
     response_model=Recorded,
     responses={
-        409: {"description": "Already graded, or no current evaluation / 已提交或尚无评估结果"}
+        403: {"description": "Not on the panel, or conflict of interest / 非本组成员或须回避"},
+        409: {
+            "description": "Already graded, no current evaluation, or the appeal is decided "
+            "/ 已提交、尚无评估结果或复核已办结"
+        },
     },
 )
 def submit_grades(
@@ -138,7 +150,8 @@ def submit_grades(
     round_id: IdPath,
     province: str = ProvincePath,
 ) -> Recorded:
-    """A member's independent grades of every task of the province (once)."""
+    """A member's independent grades of every task of the province, once (with
+    ``appeal_id``: as a member of that appeal's re-review panel)."""
     row = panel_grading.submit(session, principal, round_id, province, body)
     return Recorded(id=row.id or 0, kind="grades")
 
@@ -161,7 +174,7 @@ def settle_dispute(
     round_id: IdPath,
     province: str = ProvincePath,
 ) -> Recorded:
-    """The chair settles a disputed task, with a reason."""
+    """The chair settles a disputed task, with a reason (``appeal_id``: the re-review's)."""
     row = panel_chair.settle(session, principal, round_id, province, body)
     return Recorded(id=row.id or 0, kind="settlement")
 

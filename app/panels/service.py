@@ -200,6 +200,12 @@ def conflict(province: str, field: str, status: int = 409) -> ProblemError:
     )
 
 
+def labels_of(session: Session, token_ids: Sequence[int]) -> dict[int, str]:
+    """Token id -> its label (the evaluator's name as the admin wrote it)."""
+    rows = session.exec(select(ApiToken).where(col(ApiToken.id).in_(list(token_ids)))).all()
+    return {t.id or 0: t.label for t in rows}
+
+
 def _members(
     session: Session, round_id: int, province: str, appeal_id: int
 ) -> Sequence[PanelMember]:

@@ -89,7 +89,8 @@ def _review_world(client, engine, settings, tokens, ids) -> dict[str, Any]:
 
     2020 round: Zhejiang's panel is the matrix evaluator (chair) and two others, who have
     graded; Jiangsu is confirmed by a plain review and published (notice 1), then appeals,
-    with a re-review panel chaired by the matrix evaluator. A 2019 round takes a new panel.
+    with a re-review panel chaired by the matrix evaluator, whose two others have graded. A
+    2019 round takes a new panel.
     """
     with unit_of_work(engine) as session:
         extra = [
@@ -141,6 +142,18 @@ def _review_world(client, engine, settings, tokens, ids) -> dict[str, Any]:
         json={**panel, "appeal_id": appeal["id"]},
     )
     assert r.status_code == 201, r.text
+    view = client.get(
+        f"/api/v1/review-rounds/{rounds[2020]}/provinces/320000?appeal_id={appeal['id']}",
+        headers=bearer(x[2][1]),
+    ).json()
+    grades_a = {t["task"]: "done" for t in view["tasks"]}
+    for _, token in x[2:]:
+        r = client.post(
+            f"/api/v1/review-rounds/{rounds[2020]}/provinces/320000/grades",
+            headers=bearer(token),
+            json={"grades": grades_a, "appeal_id": appeal["id"]},
+        )
+        assert r.status_code == 201, r.text
     evidence = client.post(
         f"/api/v1/submissions/{ids['a_sub']}/evidence?kind=self_report",
         headers=bearer(tokens["province_a"]),
@@ -154,6 +167,7 @@ def _review_world(client, engine, settings, tokens, ids) -> dict[str, Any]:
         "appeal_a": appeal["id"],
         "a_evid": evidence.json()["id"],
         "grades": grades,
+        "grades_a": grades_a,
         "extra": [i for i, _ in x],
     }
 
@@ -238,6 +252,13 @@ REVIEW_ROWS: list[tuple[str, str, Any, tuple[Any, ...]]] = [
     ("GET", "/appeals", None, (401, 200, 200, 200, 200)),
     ("GET", "/appeals/{appeal_a}", None, (401, 200, 404, 200, 200)),
     ("POST", "/appeals/{appeal_a}/evidence", _pdf(), (401, 201, 404, 403, 403)),
+    # the matrix evaluator chairs Jiangsu's re-review: it grades for the appeal, then decides
+    (
+        "POST",
+        "/review-rounds/{round}/provinces/320000/grades",
+        _json(lambda w: {"grades": w.ids["grades_a"], "appeal_id": w.ids["appeal_a"]}),
+        (401, 403, 403, 201, 403),
+    ),
     (
         "POST",
         "/appeals/{appeal_a}/decision",
