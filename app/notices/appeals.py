@@ -2,11 +2,14 @@
 
 Within the round's ``appeal_window_days`` after the notice, the province files an appeal
 with a reason (and evidence files). An admin assigns a re-review panel sharing no member
-with the first (``app.panels.service.assign`` with the appeal's id); its chair records the
-outcome — upheld, or changed with the new decision — with a reason. A changed outcome is
-recorded as the chair's override review (so it is the decision in force), which writes the
-programme register for the following year (as every confirm or override does; the appeal's
-audit event names the row), and published in a new notice superseding the old one.
+with the first (``app.panels.service.assign`` with the appeal's id); its members grade the
+province's tasks independently and its chair settles their disputes (``app.panels``, with
+the appeal's id), then records the outcome — upheld, or changed — with a reason, judged on
+the re-review's aggregated grades (``app.notices.rereview``). A changed outcome applies
+those grades and is recorded as the chair's review (so it is the decision in force), which
+writes the programme register for the following year (as every confirm or override does;
+the appeal's audit event names the row), and is published in a new notice superseding the
+old one.
 """
 
 from __future__ import annotations
@@ -24,13 +27,14 @@ from app.core.listing import Rows, Window, fetch_page
 from app.core.model_types import utcnow
 from app.core.params import PlainText
 from app.core.settings import Settings
-from app.notices import register
+from app.notices import register, rereview
 from app.notices import service as notices_service
 from app.notices.models import Appeal, Notice
-from app.panels import grading as panel_grading
+from app.panels import chair as panel_chair
 from app.panels import service as panels_service
 from app.panels.models import PanelDecision
 from app.reviews import service as reviews_service
+from app.reviews.models import Review
 from app.reviews.service import ReviewCreate
 
 
@@ -42,14 +46,35 @@ class AppealCreate(BaseModel):
 
 
 class AppealDecision(BaseModel):
-    """The re-review panel chair's outcome; ``changed`` names the new decision."""
+    """The re-review chair's outcome, judged on the re-review panel's grades.
 
-    model_config = ConfigDict(extra="forbid")
+    ``changed`` takes the decision the re-review's grades propose unless ``decision`` names
+    another; ``override_reason`` says why an outcome departs from that proposal (required
+    then, see ``app.notices.rereview``).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"outcome": "upheld", "reason": "复核评审组评定与原评定一致，原结论依据充分。"},
+                {"outcome": "changed", "reason": "补充材料证明任务已完成，按复核评定改判。"},
+                {
+                    "outcome": "changed",
+                    "reason": "示范城市比例不足引领型要求。",
+                    "decision": "reclassify",
+                    "target_type": "supporting",
+                    "override_reason": "系统建议处于临界区间，综合复核意见按支撑型管理。",
+                },
+            ]
+        },
+    )
 
     outcome: Literal["upheld", "changed"]
     reason: PlainText = Field(min_length=1, max_length=10_000)
     decision: Literal["pass", "reclassify", "exit", "admit", "reject"] | None = None
     target_type: PlainText | None = Field(default=None, max_length=16)
+    override_reason: PlainText = Field(default="", max_length=10_000)
 
 
 def _problem(code: str, status: int, en: str, zh: str, field: str | None = None) -> ProblemError:
@@ -153,7 +178,8 @@ def file(
 def decide(
     session: Session, settings: Settings, principal: Principal, appeal_id: int, body: AppealDecision
 ) -> Appeal:
-    """The re-review chair's outcome; a change overrides, writes the register, re-publishes."""
+    """The re-review chair's outcome on the complete re-review (see ``app.notices.rereview``);
+    a change applies the re-review's grades, writes the register and re-publishes."""
     appeal = get(session, principal, appeal_id)
     review_round = panels_service.round_of_year(session, appeal.year)
     if review_round is None or review_round.id is None:
@@ -169,37 +195,26 @@ def decide(
         )
     if appeal.status != "filed":
         raise _problem("appeal_decided", 409, "The appeal is decided.", "该复核申请已办结。")
-    appeal.outcome = body.outcome
+    found = rereview.complete(session, settings, review_round.id, appeal)
+    original = (appeal.original_decision, appeal.original_target_type)
+    named = (body.decision, body.target_type) if body.decision is not None else None
+    judged = rereview.judge(
+        body.outcome,
+        named,
+        body.override_reason,
+        original=original,
+        proposal=found.proposal,
+    )
+    appeal.outcome = judged.outcome
     appeal.outcome_reason = body.reason.strip()
+    appeal.override_reason = body.override_reason.strip()
+    appeal.proposed_decision, appeal.proposed_target_type = found.proposal or (None, None)
     appeal.status = "decided"
     appeal.decided_by = principal.id
     appeal.decided_at = utcnow()
     written: dict[str, object] | None = None
-    if body.outcome == "changed":
-        if body.decision is None:
-            raise _problem(
-                "decision_required",
-                422,
-                "A changed outcome names the new decision (and target_type where it has one).",
-                "复核改变结论时须填写新的决定 decision（及目标类型 target_type）。",
-                "body.decision",
-            )
-        u = panel_grading.unit(session, review_round.id, appeal.province_code)
-        assert u.evaluation.id is not None
-        outcome = reviews_service.create(
-            session,
-            principal,
-            u.evaluation.id,
-            ReviewCreate(
-                action="override",
-                decision=body.decision,
-                target_type=body.target_type,
-                reason=f"复核 appeal {appeal_id}: {appeal.outcome_reason}",
-            ),
-            settings=settings,
-            panel=True,
-        )
-        review = outcome.review
+    if judged.decision is not None:
+        review = _record_change(session, settings, principal, appeal, found, judged)
         assert review.id is not None and review.final_decision is not None
         session.add(
             PanelDecision(
@@ -235,13 +250,58 @@ def decide(
         detail={
             "outcome": appeal.outcome,
             "reason": appeal.outcome_reason,
+            "grades": found.grades,
+            "proposal": list(found.proposal) if found.proposal else None,
+            "override_reason": appeal.override_reason,
             "new_decision": appeal.new_decision,
             "new_target_type": appeal.new_target_type,
             "new_notice_id": appeal.new_notice_id,
             "register": written,
+            "members": panel_chair.members_record(found.panel, found.submitted),
         },
     )
     return appeal
+
+
+def _record_change(
+    session: Session,
+    settings: Settings,
+    principal: Principal,
+    appeal: Appeal,
+    found: rereview.Rereview,
+    judged: rereview.Judged,
+) -> Review:
+    """Apply the re-review's grades (re-scoring the year if they change a status), then the
+    chair's confirmation of the re-graded proposal or override of it, as reviews."""
+    note = f"复核 appeal {appeal.id}: {appeal.outcome_reason}"
+    evaluation_id = found.unit.evaluation.id
+    assert evaluation_id is not None and judged.decision is not None
+    if found.grades:
+        graded = reviews_service.create(
+            session,
+            principal,
+            evaluation_id,
+            ReviewCreate(action="grade", grades=found.grades, comments=note),
+            settings=settings,
+            panel=True,
+        )
+        evaluation_id = graded.evaluation.id or 0
+    if judged.action == "confirm":
+        body = ReviewCreate(action="confirm", comments=note)
+    else:
+        body = ReviewCreate.model_validate(
+            {
+                "action": "override",
+                "decision": judged.decision[0],
+                "target_type": judged.decision[1],
+                "reason": f"{note}; {appeal.override_reason}",
+                "comments": note,
+            }
+        )
+    outcome = reviews_service.create(
+        session, principal, evaluation_id, body, settings=settings, panel=True
+    )
+    return outcome.review
 
 
 def list_appeals(

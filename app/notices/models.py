@@ -45,6 +45,9 @@ class AppealBase(SQLModel):
     original_decision: str = Field(max_length=16)
     original_target_type: str | None = Field(default=None, max_length=16)
     outcome: str | None = Field(default=None, max_length=16)  # upheld | changed
+    # what the scoring proposes under the re-review panel's aggregated grades
+    proposed_decision: str | None = Field(default=None, max_length=16)
+    proposed_target_type: str | None = Field(default=None, max_length=16)
     new_decision: str | None = Field(default=None, max_length=16)
     new_target_type: str | None = Field(default=None, max_length=16)
     new_notice_id: int | None = Field(default=None, foreign_key="notices.id")
@@ -56,6 +59,8 @@ class Appeal(AppealBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     reason: str = Field(sa_column=Column(Text, nullable=False))
     outcome_reason: str = Field(default="", sa_column=Column(Text, nullable=False))
+    # why the outcome departs from what the re-review's grades propose
+    override_reason: str = Field(default="", sa_column=Column(Text, nullable=False))
     filed_by: int | None = Field(default=None, foreign_key="api_tokens.id")
     filed_at: datetime = timestamp_field()
     decided_by: int | None = Field(default=None, foreign_key="api_tokens.id")
@@ -66,5 +71,6 @@ class AppealPublic(AppealBase):
     id: int
     reason: str
     outcome_reason: str
+    override_reason: str
     filed_at: datetime
     decided_at: datetime | None

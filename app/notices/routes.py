@@ -158,7 +158,11 @@ async def appeal_evidence(
     summary="Record an appeal's outcome (re-review chair)",
     response_model=AppealPublic,
     responses={
-        409: {"description": "Decided already, or the year has no round / 已办结或无评审轮次"}
+        409: {
+            "description": "Re-review panel incomplete or a dispute open, the re-review's "
+            "grades keep the decision, decided already, or no round / 复核评审未完成、争议未裁定、"
+            "复核评定维持原决定、已办结或无评审轮次"
+        }
     },
 )
 def decide_appeal(
@@ -168,5 +172,6 @@ def decide_appeal(
     appeal_id: IdPath,
     body: AppealDecision,
 ) -> Any:
-    """The re-review panel chair records the outcome: upheld, or changed with a reason."""
+    """The re-review chair records the outcome on the complete re-review: upheld, or changed
+    (by default to what the re-review's grades propose), with a reason."""
     return appeals_service.decide(session, settings, principal, appeal_id, body)

@@ -139,15 +139,26 @@ def test_appeal_window_and_one_open_appeal(world, session, settings):
     with pytest.raises(ProblemError) as exc:
         appeals.file(session, other, body)
     assert exc.value.code == "not_in_notice"
-    # a changed outcome must name the new decision
+    # no outcome before the re-review panel has graded: it names who has not
     extra = [evaluator(session, settings, f"R{i}")[0] for i in range(3)]
     _assign(world, extra, extra[0], appeal_id=filed.id)
-    with pytest.raises(ProblemError) as exc:
-        appeals.decide(
-            session,
-            settings,
-            Principal(id=extra[0], role=Role.evaluator),
-            filed.id,
-            appeals.AppealDecision(outcome="changed", reason="r"),
-        )
-    assert exc.value.code == "decision_required"
+    unit = grading.unit(session, world["round"].id, "320000")
+    grading.submit(
+        session,
+        Principal(id=extra[1], role=Role.evaluator),
+        world["round"].id,
+        "320000",
+        grading.MemberGrades(grades={t: "done" for t in unit.tasks}, appeal_id=filed.id),
+    )
+    for outcome in ("upheld", "changed"):
+        with pytest.raises(ProblemError) as exc:
+            appeals.decide(
+                session,
+                settings,
+                Principal(id=extra[0], role=Role.evaluator),
+                filed.id,
+                appeals.AppealDecision(outcome=outcome, reason="r"),
+            )
+        assert exc.value.code == "panel_incomplete" and exc.value.audited
+        assert exc.value.extra["waiting"] == [extra[0], extra[2]]
+        assert f"{extra[0]} R0, {extra[2]} R2" in exc.value.detail_en
