@@ -301,6 +301,7 @@ MATRIX: list[tuple[str, str, Any, tuple[Any, ...]]] = [
     ("GET", "/years/2020/rubric", None, (401, 200, 200, 200, 200)),
     ("PUT", "/years/2020/rubric", None, (401, 403, 403, 403, OK)),
     # the programme register is the programme's public record: every role reads it
+    ("GET", "/batches/987654/promotion", None, (401, 403, 403, OK, OK)),
     ("GET", "/programme?year=2020", None, (401, 200, 200, 200, 200)),
     ("GET", "/programme/320000", None, (401, 200, 200, 200, 200)),
     (
