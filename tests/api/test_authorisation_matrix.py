@@ -301,7 +301,6 @@ MATRIX: list[tuple[str, str, Any, tuple[Any, ...]]] = [
     ("GET", "/years/2020/rubric", None, (401, 200, 200, 200, 200)),
     ("PUT", "/years/2020/rubric", None, (401, 403, 403, 403, OK)),
     # the programme register is the programme's public record: every role reads it
-    ("GET", "/batches/987654/promotion", None, (401, 403, 403, OK, OK)),
     ("GET", "/programme?year=2020", None, (401, 200, 200, 200, 200)),
     ("GET", "/programme/320000", None, (401, 200, 200, 200, 200)),
     (
@@ -323,6 +322,7 @@ MATRIX: list[tuple[str, str, Any, tuple[Any, ...]]] = [
     ("GET", "/batches/987654", None, (401, 403, 403, OK, OK)),
     ("POST", "/batches/987654/promote", None, (401, 403, 403, 403, OK)),
     ("GET", "/batches/987654/diff", None, (401, 403, 403, OK, OK)),
+    ("GET", "/batches/987654/promotion", None, (401, 403, 403, OK, OK)),
     *REVIEW_ROWS,
 ]
 
