@@ -11,6 +11,9 @@ route declares rather than listed by hand:
 * 422 for one with any parameter or body (invalid field, or a rule on the values);
 * whatever the route adds in ``responses=`` (409, 413, 415, 503...), in the same shape.
 
+Every request body and success response carries an example (:mod:`app.openapi_examples`);
+a file (xlsx, docx, csv, pdf...) is a described binary media type instead.
+
 Collections (a :class:`~app.core.listing.Page` response) also document their ``Link`` header.
 """
 
@@ -27,8 +30,15 @@ from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from app.auth.deps import ROLE_CHECKS, get_current_user
 from app.core.errors import PROBLEM_JSON, PROBLEM_TYPE_BASE, Problem
 from app.core.listing import LINK_HEADER
+from app.openapi_examples import (
+    REQUEST_EXAMPLES,
+    RESPONSE_EXAMPLES,
+    SCHEMA_EXAMPLES,
+    example_for,
+)
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+BINARY = {"type": "string", "format": "binary"}
 
 DESCRIPTIONS: dict[int, str] = {
     400: "The request could not be read / 请求无法解析",
@@ -232,6 +242,31 @@ def _document_links(operation: dict[str, Any]) -> None:
         ok.setdefault("headers", {}).update(LINK_HEADER)
 
 
+def _is_file(media_type: str, schema: dict[str, Any]) -> bool:
+    # a route answering bytes it wrote itself declares no schema: {} beside a file's type
+    return schema.get("format") == "binary" or (not schema and not media_type.endswith("json"))
+
+
+def _document_examples(
+    operation: dict[str, Any], method: str, path: str, schemas: dict[str, Any]
+) -> None:
+    contents = [(REQUEST_EXAMPLES, operation.get("requestBody", {}).get("content", {}))]
+    contents += [
+        (RESPONSE_EXAMPLES, r.get("content", {}))
+        for status, r in operation["responses"].items()
+        if status[0] == "2"
+    ]
+    for part, content in contents:
+        for media_type, entry in content.items():
+            schema = entry.setdefault("schema", {})
+            if _is_file(media_type, schema):
+                entry["schema"] = dict(BINARY)
+            elif media_type != "multipart/form-data" and "example" not in entry:
+                found = example_for(part, method, path, media_type, schema, schemas)
+                if found is not None:
+                    entry["example"] = found
+
+
 def build_openapi(app: FastAPI) -> dict[str, Any]:
     """The OpenAPI document of ``app`` with the truthful errors (cached on the app)."""
     if app.openapi_schema:
@@ -247,6 +282,9 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
     schemas.update(problem.pop("$defs", {}))
     schemas["Problem"] = problem
+    for name, example in SCHEMA_EXAMPLES.items():
+        if name in schemas:  # set after get_openapi, which would drop the example's nulls
+            schemas[name]["examples"] = [example]
     routes = {
         (method.lower(), context.path_format): context
         for context in iter_route_contexts(app.routes)
@@ -259,6 +297,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             if route is not None:
                 _document_errors(operation, route)
                 _document_links(operation)
+                _document_examples(operation, method, path, schemas)
     for unused in ("HTTPValidationError", "ValidationError"):
         if unused not in str(spec["paths"]):
             schemas.pop(unused, None)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlmodel import Session, select
 
 from app.batches import service as batches_service
@@ -68,45 +68,7 @@ class Refusal(BaseModel):
 
 
 class PromotionPreview(BaseModel):
-    """What ``POST /batches/{id}/promote`` would do now."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "batch_id": 3,
-                    "rubric": "strong-province@2",
-                    "promotable": True,
-                    "refusal": None,
-                    "years": [
-                        {
-                            "year": 2020,
-                            "rubric_now": "strong-province@1",
-                            "source_now": "first_scoring",
-                            "assigned_at": "2026-11-30T08:00:00Z",
-                            "rubric_after": "strong-province@2",
-                            "changes_rubric": True,
-                            "outdated": False,
-                            "becomes_stale": [
-                                {
-                                    "review_id": 41,
-                                    "province_code": "620000",
-                                    "name_zh": "甘肃省",
-                                    "name_en": "Gansu",
-                                    "action": "confirm",
-                                    "final_decision": "exit",
-                                    "final_target_type": None,
-                                    "proposed_before": ["exit", None],
-                                    "proposed_after": ["pass", None],
-                                }
-                            ],
-                            "no_longer_stale": [],
-                        }
-                    ],
-                }
-            ]
-        }
-    )
+    """What ``POST /batches/{id}/promote`` would do now (example: app/openapi_examples.py)."""
 
     batch_id: int
     rubric: str

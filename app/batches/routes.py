@@ -49,7 +49,10 @@ class BatchCreate(BaseModel):
     response_model=BatchView,
     status_code=202,
     summary="Start re-scoring years under a rubric version",
-    responses={409: {"description": "Another batch is queued or running / 已有批次在运行"}},
+    responses={
+        404: {"description": "No such published rubric version / 评价规则版本未发布"},
+        409: {"description": "Another batch is queued or running / 已有批次在运行"},
+    },
 )
 def create(
     body: BatchCreate,

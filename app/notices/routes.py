@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict
 
 from app.auth.deps import AdminUser, AnyUser, EvaluatorUser, ProvinceUser
+from app.core.docs import file_response
 from app.core.downloads import attachment
 from app.core.errors import PROBLEM_JSON
 from app.core.listing import LINK_HEADER, Page, PagerDep
@@ -71,7 +72,14 @@ def list_notices(
 
 
 @router.get(
-    "/notices/{notice_id}.json", summary="Download a notice as published", response_class=Response
+    "/notices/{notice_id}.json",
+    summary="Download a notice as published",
+    response_class=Response,
+    responses={
+        200: file_response(
+            "The notice's bytes as published; ETag: their sha256", "application/json"
+        )
+    },
 )
 def download_notice(session: SessionDep, principal: AnyUser, notice_id: IdPath) -> Response:
     """The notice exactly as published; its sha256 is the ETag."""

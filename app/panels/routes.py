@@ -67,7 +67,10 @@ class Recorded(BaseModel):
     summary="Open a review round",
     status_code=201,
     response_model=RoundSummary,
-    responses={409: {"description": "A round of that year and rubric exists / 轮次已存在"}},
+    responses={
+        404: {"description": "No such published rubric version / 评价规则版本未发布"},
+        409: {"description": "A round of that year and rubric exists / 轮次已存在"},
+    },
 )
 def create_round(session: SessionDep, principal: AdminUser, body: RoundCreate) -> Any:
     """Open a review round for a year under a rubric, with its submission window."""

@@ -93,7 +93,13 @@ def _public(row: RubricVersion) -> RubricVersionPublic:
                 "multipart/form-data": {
                     "schema": {
                         "type": "object",
-                        "properties": {"file": {"type": "string", "format": "binary"}},
+                        "properties": {
+                            "file": {
+                                "type": "string",
+                                "format": "binary",
+                                "description": "The rubric file (.toml) / 评价规则文件",
+                            }
+                        },
                     }
                 },
             },
