@@ -101,6 +101,14 @@ def _check_inputs(spec: RubricSpec, problems: list[RubricProblem]) -> None:
                 f"max ({f.max}) 小于 min ({f.min})；请交换或改正",
                 f"max ({f.max}) is below min ({f.min}); swap or correct them",
             )
+    kinds = spec.prefecture_kinds
+    if len(set(kinds)) != len(kinds):
+        _problem(
+            problems,
+            "prefecture_kinds",
+            f"类别重复（{', '.join(kinds)}）；每种只写一次",
+            f"a kind is listed twice ({', '.join(kinds)}); list each once",
+        )
 
 
 def _field_codes(spec: RubricSpec) -> set[str]:

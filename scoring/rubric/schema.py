@@ -43,6 +43,8 @@ Aggregation = Literal["arithmetic", "geometric", "harmonic"]
 Imputation = Literal["error", "zero", "skip", "mean", "median", "group_mean", "group_median"]
 Comparison = Literal[">=", ">", "<=", "<", "=="]
 NotCollected = Literal["missing", "block"]
+#: Kinds of prefecture-level unit (GB/T 2260): 地级市, 地区, 自治州, 盟.
+PrefectureKind = Literal["city", "prefecture", "autonomous_prefecture", "league"]
 
 
 class Strict(BaseModel):
@@ -443,5 +445,11 @@ class RubricSpec(Named):
     rounds: list[Round] = Field(default_factory=list)
     uncertainty: Uncertainty = Field(default_factory=Uncertainty)
     types: dict[PilotType, TypeSpec] = Field(min_length=1)
+    #: Which kinds of prefecture-level unit the prefecture-based counts count (the workbook's
+    #: ``prefecture_cities``, demonstration and public-service counts, so every share built on
+    #: them): ``city`` 地级市, ``prefecture`` 地区, ``autonomous_prefecture`` 自治州, ``league``
+    #: 盟. The workbook lists every unit and reads and checks the marks of all of them; units
+    #: of other kinds are shown as not counted.
+    prefecture_kinds: tuple[PrefectureKind, ...] = Field(default=("city",), min_length=1)
     #: expert-panel review (the ``[review]`` table; its defaults when absent)
     review: ReviewPolicy = Field(default_factory=ReviewPolicy)
