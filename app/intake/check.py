@@ -15,10 +15,19 @@ from app.intake.report import IntakeReport
 from app.intake.rules import Checker
 from app.intake.sections import check_sections
 from app.intake.sniff import FileKind, sniff
-from app.intake.spec import META_NAMES, TEMPLATE_VERSION, build_spec
+from app.intake.spec import (
+    CITY_SHEET,
+    KIND_LABELS,
+    META_NAMES,
+    READABLE_VERSIONS,
+    TEMPLATE_VERSION,
+    TemplateSpec,
+    build_spec,
+    kinds_en,
+)
 from app.intake.values import ValueProblem, cell_text
 from app.intake.zipguard import check_zip
-from app.masterdata import get_province
+from app.masterdata import Prefecture, Province, get_province, prefectures_of
 from scoring.rubric import Rubric, RubricError, load_shipped, shipped_path
 
 _REFUSED_KINDS = {
@@ -93,6 +102,37 @@ def _rubric(meta: dict[str, str], rubric_root: Path) -> Rubric:
         raise IntakeRefused(problem("template.unknown_rubric", rubric=ref[:80])) from exc
 
 
+def _old_version(found: str) -> IntakeRefused:
+    return IntakeRefused(problem("template.version", found=found[:20], expected=TEMPLATE_VERSION))
+
+
+def _units_not_listed(province: Province, version: str) -> list[Prefecture]:
+    """The province's prefecture-level units a template of ``version`` has no row for:
+    version 1 listed the prefecture-level cities only."""
+    if version != "1":
+        return []
+    return [u for u in prefectures_of(province.code) if not u.is_city]
+
+
+def _old_city_list(checker: Checker, spec: TemplateSpec, missing: list[Prefecture]) -> None:
+    """A warning below the last row of an old city list: its other units cannot be marked."""
+    kinds = list(dict.fromkeys(u.kind for u in missing))
+    checker.problems.append(
+        problem(
+            "template.old_city_list",
+            sheet=CITY_SHEET,
+            cell=f"B{4 + len(spec.cities)}",
+            field="prefecture_cities",
+            found=spec.version,
+            expected=TEMPLATE_VERSION,
+            units=(
+                "、".join(KIND_LABELS[k][0] for k in kinds),
+                kinds_en(kinds),
+            ),
+        )
+    )
+
+
 def check_workbook(
     data: bytes,
     *,
@@ -113,17 +153,16 @@ def check_workbook(
     try:
         kind, book = read_workbook(data, limits, owner)
         meta = _meta(book)
-        if meta["meta_template_version"] != TEMPLATE_VERSION:
-            raise IntakeRefused(
-                problem(
-                    "template.version",
-                    found=meta["meta_template_version"][:20],
-                    expected=TEMPLATE_VERSION,
-                )
-            )
+        version = meta["meta_template_version"]
+        if version not in READABLE_VERSIONS:
+            raise _old_version(version)
         rubric = _rubric(meta, rubric_root)
         province = get_province(meta["meta_province_code"])
         year = int(meta["meta_report_year"])
+        missing = _units_not_listed(province, version)
+        if any(u.kind in rubric.spec.prefecture_kinds for u in missing):
+            # the rubric counts units this template never listed: its counts would be wrong
+            raise _old_version(version)
     except IntakeRefused as refused:
         return IntakeReport(
             status="unreadable",
@@ -142,7 +181,10 @@ def check_workbook(
             file_bytes=len(data),
             problems=[refusal],
         )
-    checker = Checker(build_spec(rubric, province=province, year=year), book)
+    spec = build_spec(rubric, province=province, year=year, version=version)
+    checker = Checker(spec, book)
+    if missing:
+        _old_city_list(checker, spec, missing)
     if meta["meta_rubric_sha256"] != rubric.sha256:
         raw = book.names["meta_rubric_sha256"]
         checker.problems.append(

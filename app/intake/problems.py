@@ -328,6 +328,18 @@ _CATALOGUE: dict[str, tuple[Severity, str, str, bool]] = {
         "Prefecture-level city count {found} differs from master data {expected}.",
         False,
     ),
+    "check.unit_count": (
+        "warning",
+        "城市表列出 {found} 个地级行政区，与主数据 {expected} 个不一致（表中的名称被改动或删除）。请在新下载的模板中重新填写。",
+        "The city list has {found} prefecture-level units where master data has {expected} (names were changed or deleted). Fill in a freshly downloaded template.",
+        False,
+    ),
+    "template.old_city_list": (
+        "warning",
+        "此模板（版本 {found}）的地级市表只列地级市，未列本省的{units}，无法标记其示范城市。如需申报，请下载当前模板（版本 {expected}）重新填写。",
+        "This template (version {found}) lists prefecture-level cities only, not the province's {units}, so they cannot be marked as demonstration cities. To claim one, fill in the current template (version {expected}).",
+        False,
+    ),
     "check.share_mismatch": (
         "warning",
         "填报的示范城市占比 {claimed} 与按城市表计算的 {computed} 不一致。",

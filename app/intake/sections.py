@@ -6,9 +6,11 @@ from typing import Any
 
 from app.intake.rules import JUMP_FACTOR, Checker, resolve_unit_name
 from app.intake.spec import (
+    KIND_LABELS,
     STAGE_LABELS,
     TASK_STATUS_LABELS,
     TYPE_LABELS,
+    CityRow,
     FieldSpec,
     city_column,
 )
@@ -114,7 +116,11 @@ def _application(checker: Checker, basic: dict[str, Any]) -> str:
 
 
 def _cities(checker: Checker) -> dict[str, Any]:
-    """Count cities and demonstration cities from the city rows: computed, never claimed."""
+    """Count cities and demonstration cities from the city rows: computed, never claimed.
+
+    Every row (地级市, 地区, 自治州, 盟) is read and checked and kept with its code and kind;
+    only rows of the kinds the rubric counts enter ``total``, ``demo`` and ``service``.
+    """
     rows: list[dict[str, Any]] = []
     for city in checker.spec.cities:
         name_cell = checker.cell(city.name_code)
@@ -122,57 +128,92 @@ def _cities(checker: Checker) -> dict[str, Any]:
             name = cell_text(name_cell) if name_cell else None
         except ValueProblem:
             name = None
-        demo = _yes_no(checker, city.demo_code, city.name_zh)
+        demo = _yes_no(
+            checker, city.demo_code, _city_label(city, ("示范城市", "demonstration city"))
+        )
         service = (
-            _yes_no(checker, city.service_code, city.name_zh)
+            _yes_no(
+                checker,
+                city.service_code,
+                _city_label(city, ("公共服务机构", "public-service institution")),
+            )
             if checker.spec.public_service
             else False
         )
-        year_cell = checker.cell(city.year_code)
-        designated = None
-        if year_cell is not None:
-            try:
-                designated = parse_integer(year_cell)
-                if designated is not None and not 1900 <= designated <= 2100:
-                    raise ValueProblem("value.bad_year")
-            except ValueProblem:
-                checker.add("value.bad_year", city.year_code, year_cell)
-                designated = None
-        if demo and designated is None and year_cell is not None and year_cell.kind == "empty":
-            checker.add(
-                "city.year_missing", city.year_code, year_cell, label=(city.name_zh, city.name_zh)
-            )
-        if demo and designated is not None and designated > checker.spec.year:
-            checker.add(
-                "city.year_late",
-                city.year_code,
-                year_cell,
-                label=(city.name_zh, city.name_zh),
-                year=checker.spec.year,
-            )
+        designated = _designation_year(checker, city, demo)
         if name:
+            demo_cell = checker.book.names.get(city.demo_code)
             rows.append(
-                {"name": name, "demo": demo, "designation_year": designated, "service": service}
+                {
+                    "name": name,
+                    "code": city.code,
+                    "kind": city.kind,
+                    "counted": city.counted,
+                    "demo": demo,
+                    "designation_year": designated,
+                    "service": service,
+                    **({"cell": demo_cell.cell} if demo_cell else {}),
+                }
             )
     expected = len(checker.spec.cities)
     if len(rows) != expected:
         checker.add(
-            "check.city_count",
+            "check.unit_count",
             "prefecture_cities",
             None,
             value=len(rows),
             found=len(rows),
             expected=expected,
         )
+    counted = [r for r in rows if r["counted"]]
     return {
-        "total": len(rows),
-        "demo": sum(1 for r in rows if r["demo"]),
-        "service": sum(1 for r in rows if r["service"]),
+        "total": len(counted),
+        "demo": sum(1 for r in counted if r["demo"]),
+        "service": sum(1 for r in counted if r["service"]),
         "rows": rows,
     }
 
 
-def _yes_no(checker: Checker, code: str, city: str) -> bool:
+def _designation_year(checker: Checker, city: CityRow, demo: bool) -> int | None:
+    """The row's designation year; missing when marked, or after the reporting year, is
+    reported at its cell."""
+    year_cell = checker.cell(city.year_code)
+    designated = None
+    if year_cell is not None:
+        try:
+            designated = parse_integer(year_cell)
+            if designated is not None and not 1900 <= designated <= 2100:
+                raise ValueProblem("value.bad_year")
+        except ValueProblem:
+            label = _city_label(city, ("认定年份", "designation year"))
+            checker.add("value.bad_year", city.year_code, year_cell, label=label)
+            designated = None
+    if demo and designated is None and year_cell is not None and year_cell.kind == "empty":
+        checker.add("city.year_missing", city.year_code, year_cell, label=_city_label(city))
+    if demo and designated is not None and designated > checker.spec.year:
+        checker.add(
+            "city.year_late",
+            city.year_code,
+            year_cell,
+            label=_city_label(city),
+            year=checker.spec.year,
+        )
+    return designated
+
+
+def _city_label(city: CityRow, column: tuple[str, str] | None = None) -> tuple[str, str]:
+    """The row as a problem names it: its name, its kind when it is not a city, and the
+    ``column`` (Chinese, English) when given."""
+    zh, en = city.name_zh, city.name_zh
+    if city.kind != "city":
+        kind_zh, kind_en = KIND_LABELS[city.kind]
+        zh, en = f"{zh}（{kind_zh}）", f"{en} ({kind_en.lower()})"
+    if column:
+        zh, en = f"{zh} {column[0]}", f"{en}, {column[1]}"
+    return (zh, en)
+
+
+def _yes_no(checker: Checker, code: str, label: tuple[str, str]) -> bool:
     """A 是/否 mark of the city list (blank: no); a bad value is reported at its cell."""
     cell = checker.cell(code)
     if cell is None:
@@ -184,7 +225,7 @@ def _yes_no(checker: Checker, code: str, city: str) -> bool:
             raise ValueProblem("value.bad_choice", choices="是 / 否")
         return text is not None and lookup[squeeze(text)]
     except ValueProblem as exc:
-        checker.add(exc.code, code, cell, label=(city, city), **exc.details)
+        checker.add(exc.code, code, cell, label=label, **exc.details)
         return False
 
 

@@ -6,14 +6,19 @@ interprets them with the same specs, so both sides agree by construction.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from app.masterdata import Province, cities_of
+from app.masterdata import Province, cities_of, prefectures_of
 from scoring.rubric import InputField, Rubric
 
 #: Bumped whenever the layout or the names a template carries change.
-TEMPLATE_VERSION = "1"
+TEMPLATE_VERSION = "2"
+#: Versions intake still reads. Version 1 listed the prefecture-level cities (地级市) only;
+#: its rows keep their names (cities come first in GB/T 2260 order), so a workbook filled
+#: in from it is read as before, with only its cities.
+READABLE_VERSIONS = ("1", TEMPLATE_VERSION)
 
 FieldKind = Literal["number", "integer", "percent", "year", "choice", "text"]
 
@@ -30,6 +35,23 @@ STAGE_LABELS: dict[str, str] = {
     "strong": "强省",
     "none": "未列入",
 }
+#: prefecture-level unit kind -> (Chinese, English), as the city sheet shows it
+KIND_LABELS: dict[str, tuple[str, str]] = {
+    "city": ("地级市", "Prefecture-level city"),
+    "prefecture": ("地区", "Prefecture"),
+    "autonomous_prefecture": ("自治州", "Autonomous prefecture"),
+    "league": ("盟", "League"),
+}
+
+
+def kinds_en(kinds: Sequence[str]) -> str:
+    """``kinds`` named in English, plural: "prefecture-level cities, leagues"."""
+    plural = {"city": "prefecture-level cities"}
+    return ", ".join(plural.get(k, KIND_LABELS[k][1].lower() + "s") for k in kinds)
+
+
+#: the city sheet's locked "counted" column: the count formulas count the rows showing COUNTED
+COUNTED, NOT_COUNTED = "计入 Counted", "不计入比例 Not counted"
 APPLICATION_LABELS: dict[str, str] = {"": "无", "change": "申请调整类型", "enter": "申请进入"}
 TASK_STATUS_LABELS: dict[str, str] = {
     "done": "完成",
@@ -84,8 +106,22 @@ class FieldSpec:
 
 @dataclass(frozen=True)
 class CityRow:
+    """One prefecture-level unit of the city sheet (a 地级市, 地区, 自治州 or 盟).
+
+    ``counted``: its kind is one the rubric counts (``prefecture_kinds``); the marks of every
+    row are read and checked, only counted rows enter the counts.
+    """
+
     index: int
     name_zh: str
+    code: str = ""
+    kind: str = "city"
+    counted: bool = True
+
+    @property
+    def row(self) -> int:
+        """Its row on the city sheet (rows start below the three header rows)."""
+        return 3 + self.index
 
     @property
     def name_code(self) -> str:
@@ -128,6 +164,8 @@ class TemplateSpec:
     public_service: bool = False
     #: the programme register's type and stage, pre-filled (None: not known)
     register: tuple[str, str] | None = None
+    #: the template version the spec lays out or reads (see ``READABLE_VERSIONS``)
+    version: str = TEMPLATE_VERSION
 
 
 def _municipal_fields(rubric: Rubric, rule: str = "municipality") -> frozenset[str]:
@@ -186,12 +224,18 @@ def _input_specs(f: InputField, required: bool) -> list[FieldSpec]:
 
 
 def build_spec(
-    rubric: Rubric, *, province: Province, year: int, register: tuple[str, str] | None = None
+    rubric: Rubric,
+    *,
+    province: Province,
+    year: int,
+    register: tuple[str, str] | None = None,
+    version: str = TEMPLATE_VERSION,
 ) -> TemplateSpec:
     """Derive the template's fields for ``province`` and ``year`` from ``rubric``.
 
     ``register``: the province's (type, stage) in the programme register for ``year``,
-    pre-filled into the current type and stage cells.
+    pre-filled into the current type and stage cells. ``version``: the template version to
+    lay out or read (one of ``READABLE_VERSIONS``).
     """
     cols = rubric.spec.columns
     municipal = _municipal_fields(rubric)
@@ -263,7 +307,11 @@ def build_spec(
         FieldSpec("contact_phone", "联系电话", "Contact phone", "text", True),
         FieldSpec("contact_email", "电子邮箱", "Contact e-mail", "text", False),
     ]
-    cities = tuple(CityRow(i, c.name_zh) for i, c in enumerate(cities_of(province.code), 1))
+    units = cities_of(province.code) if version == "1" else prefectures_of(province.code)
+    counted = rubric.spec.prefecture_kinds
+    cities = tuple(
+        CityRow(i, u.name_zh, u.code, u.kind, u.kind in counted) for i, u in enumerate(units, 1)
+    )
     indicators: list[FieldSpec] = []
     for f in rubric.spec.inputs:
         if f.prefecture_based:
@@ -296,17 +344,33 @@ def build_spec(
         corps,
         any(city_column(f) == "public_service" for f in rubric.spec.inputs if f.prefecture_based),
         register,
+        version,
     )
 
 
 CITY_SHEET = "地级市 Cities"
+#: city-sheet column letters (version 2); version 1 had name B, demonstration C, year D,
+#: public service E and no kind or counted column
+CITY_COLUMNS = {
+    "name": "B",
+    "kind": "C",
+    "counted": "D",
+    "demonstration": "E",
+    "year": "F",
+    "public_service": "G",
+}
 
 
 def _count_formula(column: str, n: int) -> str:
-    last = 3 + n  # city rows start on row 4 of the city sheet
+    """A count over the rows whose counted column shows ``COUNTED`` (rows 4 to 3 + n)."""
     if n == 0:
         return "0"
+    last = 3 + n
+
+    def span(key: str) -> str:
+        letter = CITY_COLUMNS[key]
+        return f"'{CITY_SHEET}'!{letter}4:{letter}{last}"
+
     if column == "city":
-        return f"=COUNTA('{CITY_SHEET}'!B4:B{last})"
-    letter = "E" if column == "public_service" else "C"
-    return f"=COUNTIF('{CITY_SHEET}'!{letter}4:{letter}{last},\"{YES}\")"
+        return f'=COUNTIF({span("counted")},"{COUNTED}")'
+    return f'=COUNTIFS({span(column)},"{YES}",{span("counted")},"{COUNTED}")'

@@ -15,8 +15,12 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from app.intake.layout import fit_row_heights, page_setup, without_year
 from app.intake.spec import (
+    CITY_COLUMNS,
     CITY_SHEET,
+    COUNTED,
+    KIND_LABELS,
     NO,
+    NOT_COUNTED,
     TASK_STATUS_LABELS,
     TEMPLATE_VERSION,
     TYPE_LABELS,
@@ -24,6 +28,7 @@ from app.intake.spec import (
     FieldSpec,
     TemplateSpec,
     build_spec,
+    kinds_en,
 )
 from app.masterdata import Province
 from scoring.rubric import Rubric, Task
@@ -54,9 +59,12 @@ _STEPS = (
     ),
     ("下拉单元格请从列表中选择。", "Choose dropdown cells from their list."),
     (
-        "地级市表已按行政区划预填，请标记示范城市及认定年份；数量与占比由系统计算。",
-        "The city list is pre-filled: mark demonstration cities and their designation year; "
-        "counts and shares are computed.",
+        "地级市表已按行政区划预填全部地级行政区（地级市、地区、自治州、盟），请标记示范城市及"
+        "认定年份；数量与占比由系统按“计入”列计算，标为“不计入比例”的单位的标记仍会核对。",
+        "The city list is pre-filled with every prefecture-level unit (cities, prefectures, "
+        "autonomous prefectures, leagues): mark demonstration cities and their designation "
+        "year; counts and shares are computed over the rows marked counted, and the marks of "
+        "units not counted are still checked.",
     ),
     ("必做任务须选择完成情况并填写佐证说明。", "Must-do tasks need a status and evidence text."),
     (
@@ -229,17 +237,22 @@ def _indicators(wb: Workbook, ws: Worksheet, spec: TemplateSpec) -> None:
 
 
 def _cities(wb: Workbook, ws: Worksheet, spec: TemplateSpec) -> None:
+    counted = "、".join(KIND_LABELS[k][0] for k in spec.rubric.spec.prefecture_kinds)
+    counted_en = kinds_en(spec.rubric.spec.prefecture_kinds)
     _header(
         ws,
-        "地级市 Prefecture-level cities",
-        "示范城市标记“是”并填写认定年份 / mark demonstration cities and their designation year",
+        "地级行政区 Prefecture-level units（地级市、地区、自治州、盟）",
+        f"示范城市标记“是”并填写认定年份；数量与占比只计{counted} / mark demonstration cities "
+        f"and their designation year; counts and shares count {counted_en} only",
         [
-            ("序号 No.", 10),
-            ("城市 City", 24),
-            ("示范城市 Demonstration city", 22),
-            ("认定年份 Designation year", 22),
+            ("序号 No.", 8),
+            ("名称 Name", 22),
+            ("类别 Kind", 16),
+            ("计入数量与占比 Counted", 14),
+            ("示范城市 Demonstration city", 16),
+            ("认定年份 Designation year", 14),
             *(
-                [("综合性知识产权公共服务机构 Public-service institution", 26)]
+                [("综合性知识产权公共服务机构 Public-service institution", 22)]
                 if spec.public_service
                 else []
             ),
@@ -250,16 +263,23 @@ def _cities(wb: Workbook, ws: Worksheet, spec: TemplateSpec) -> None:
     service = FieldSpec(
         "", "公共服务机构", "Public-service institution", "choice", False, (YES, NO)
     )
+    col = CITY_COLUMNS
     for city in spec.cities:
-        row = FIRST_ROW - 1 + city.index
+        row = city.row
         ws.cell(row=row, column=1, value=city.index)
-        ws.cell(row=row, column=2, value=city.name_zh)
-        _name(wb, city.name_code, ws, f"B{row}")
-        _input_cell(wb, ws, f"C{row}", replace(demo, code=city.demo_code), NO)
-        _input_cell(wb, ws, f"D{row}", replace(year, code=city.year_code))
+        ws[f"{col['name']}{row}"] = city.name_zh
+        _name(wb, city.name_code, ws, f"{col['name']}{row}")
+        ws[f"{col['kind']}{row}"] = " ".join(KIND_LABELS[city.kind])
+        ws[f"{col['kind']}{row}"].alignment = WRAP
+        # locked: the count formulas count the rows marked COUNTED
+        ws[f"{col['counted']}{row}"] = COUNTED if city.counted else NOT_COUNTED
+        ws[f"{col['counted']}{row}"].alignment = WRAP
+        _input_cell(wb, ws, f"{col['demonstration']}{row}", replace(demo, code=city.demo_code), NO)
+        _input_cell(wb, ws, f"{col['year']}{row}", replace(year, code=city.year_code))
         if spec.public_service:
             # which cities have a comprehensive IP public-service institution (2024 guidance)
-            _input_cell(wb, ws, f"E{row}", replace(service, code=city.service_code), NO)
+            ref = f"{col['public_service']}{row}"
+            _input_cell(wb, ws, ref, replace(service, code=city.service_code), NO)
     if not spec.cities:
         ws.cell(
             row=FIRST_ROW,

@@ -19,7 +19,7 @@ from app.evaluations.grades import status_of
 from app.evidence.models import EvidenceFile
 from app.intake.spec import CITY_SHEET
 from app.intake.template import BASIC_SHEET, FIRST_ROW
-from app.masterdata import cities_of
+from app.masterdata import Prefecture, prefectures_of
 from app.masterdata.references import ListName, reference_list
 from scoring import Rubric
 from scoring.rubric import ReviewPolicy
@@ -29,16 +29,32 @@ def _warning(code: str, zh: str, en: str, **where: Any) -> dict[str, Any]:
     return {"code": code, "detail_zh": zh, "detail_en": en, "location": where}
 
 
+def _marked(province_code: str, row: dict[str, Any]) -> tuple[Prefecture, str] | None:
+    """The unit a city row marks and the cell of its mark, or None (unknown unit).
+
+    Rows carry the unit's code and the mark's cell; rows stored before they did come from
+    version-1 templates, which listed the cities only, with the mark in column C.
+    """
+    units = prefectures_of(province_code)
+    if row.get("code"):
+        unit = next((u for u in units if u.code == row["code"]), None)
+        return (unit, row.get("cell") or "") if unit else None
+    cities = [u for u in units if u.is_city]
+    index = next((i for i, c in enumerate(cities) if c.name_zh == row.get("name")), None)
+    return None if index is None else (cities[index], f"C{FIRST_ROW + index}")
+
+
 def city_warnings(province_code: str, year: int, values: dict[str, Any]) -> list[dict[str, Any]]:
-    """Claimed demonstration cities the reference list does not bear out."""
+    """Claimed demonstration cities (any prefecture-level unit: 市, 州, 盟, 地区) the
+    reference list does not bear out, located at the mark's cell."""
     listed = reference_list("demonstration_cities")
-    by_name = {c.name_zh: (i, c) for i, c in enumerate(cities_of(province_code), 1)}
     out = []
     for row in (values.get("cities") or {}).get("rows", []):
-        if not row.get("demo") or row.get("name") not in by_name:
+        marked = _marked(province_code, row) if row.get("demo") else None
+        if marked is None:
             continue
-        index, city = by_name[row["name"]]
-        where = {"sheet": CITY_SHEET, "cell": f"C{FIRST_ROW - 1 + index}"}
+        city, cell = marked
+        where = {"sheet": CITY_SHEET, "cell": cell}
         entry = listed.by_code(city.code)
         if entry is None:
             out.append(

@@ -174,8 +174,9 @@ def test_overwritten_city_count_is_a_warning_and_the_computed_count_wins() -> No
 
 def test_demonstration_city_needs_its_year() -> None:
     report = check(guangdong_filled(city_02_demo="是", city_05_demo="是", city_05_year=2023))
-    assert only(report, "city.year_missing") == [("地级市 Cities", "D5", "city_02_year")]
-    assert only(report, "city.year_late") == [("地级市 Cities", "D8", "city_05_year")]
+    # designation years are column F (rows 4 + index - 1)
+    assert only(report, "city.year_missing") == [("地级市 Cities", "F5", "city_02_year")]
+    assert only(report, "city.year_late") == [("地级市 Cities", "F8", "city_05_year")]
 
 
 def test_application_needs_a_target_type() -> None:

@@ -27,7 +27,9 @@ def test_the_v2_city_sheet_has_a_public_service_mark_per_city() -> None:
     # Guangdong: 21 prefecture-level cities, each with a public-service mark
     assert sum(1 for n in names if n.startswith("city_") and n.endswith("_service")) == 21
     sheet, ref = next(iter(book.defined_names["public_service_cities"].destinations))
-    assert book[sheet][ref].value.startswith("=COUNTIF(") and "!E4:E24" in book[sheet][ref].value
+    formula = book[sheet][ref].value
+    # the marks (column G) of the counted rows (column D), rows 4 to 24
+    assert formula.startswith("=COUNTIFS(") and "!G4:G24" in formula and "!D4:D24" in formula
 
 
 def test_v1_has_no_public_service_column() -> None:

@@ -20,7 +20,7 @@ def test_filled_template_is_valid(report) -> None:  # type: ignore[no-untyped-de
     assert report.rubric_id == "strong-province"
     assert report.rubric_version == 1
     assert report.rubric_sha256 == rubric().sha256
-    assert report.template_version == "1"
+    assert report.template_version == "2"
     assert len(report.file_sha256) == 64
 
 

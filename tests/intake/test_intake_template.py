@@ -145,7 +145,9 @@ def test_type_filter_keeps_only_that_types_pilot_tasks() -> None:
 @pytest.mark.parametrize("province", all_provinces(), ids=lambda p: p.code)
 def test_every_submitter_gets_a_template(province: object) -> None:
     spec = build_spec(rubric(), province=province, year=2024)  # type: ignore[arg-type]
-    expected = province.prefecture_cities or 0  # type: ignore[attr-defined]
-    assert len(spec.cities) == expected
+    # every prefecture-level unit is listed; only the cities count under the shipped rubric
+    assert len(spec.cities) == (province.prefecture_units or 0)  # type: ignore[attr-defined]
+    counted = sum(1 for c in spec.cities if c.counted)
+    assert counted == (province.prefecture_cities or 0)  # type: ignore[attr-defined]
     municipal = {f.code for f in spec.indicators} & {"municipal_districts", "demo_districts"}
     assert bool(municipal) is province.is_municipality  # type: ignore[attr-defined]

@@ -77,7 +77,8 @@ def test_claimed_demonstration_cities_are_checked_against_the_list(client, token
     # list, which holds only what public CNIPA announcements name
     cities = [w for w in view["warnings"] if w["code"] == "reference.not_listed"]
     assert len(cities) == 9
-    assert cities[0]["location"] == {"sheet": "地级市 Cities", "cell": "C4"}
+    # the mark of the first city (row 4): column E of the version-2 city sheet
+    assert cities[0]["location"] == {"sheet": "地级市 Cities", "cell": "E4"}
     assert "南京市" in cities[0]["detail_zh"] and "Nanjing" not in cities[0]["detail_en"]
 
 
@@ -91,6 +92,7 @@ def test_designated_after_the_year_and_a_state_or_league(monkeypatch):
     )
     monkeypatch.setattr(references, "reference_list", lambda name: parse(name, text))
     monkeypatch.setattr(checks, "reference_list", lambda name: parse(name, text))
+    # a row stored before rows carried code and cell: from a version-1 template, mark in C
     values = {"cities": {"rows": [{"name": "南京市", "demo": True, "designation_year": 2015}]}}
     (warning,) = checks.city_warnings("320000", 2020, values)
     assert warning["code"] == "reference.designated_later"
