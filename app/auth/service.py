@@ -12,7 +12,7 @@ import hmac
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast
 
 from sqlmodel import Session, col, select
 
@@ -83,12 +83,14 @@ def get_visible(
     what_en: str,
     what_zh: str,
     object_type: str,
+    options: Sequence[Any] = (),
 ) -> T:
     """The row ``ident`` of ``model``; 404 when it is missing or belongs to another province.
 
     Both cases answer alike, so a province cannot learn that another's object exists.
+    ``options`` are loader options (e.g. ``defer`` a large column).
     """
-    row = session.get(model, ident)
+    row = session.get(model, ident, options=options)
     if row is None:
         raise NotFound(what_en, what_zh, ident, object_type)
     ensure_may_see(

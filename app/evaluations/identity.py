@@ -8,6 +8,7 @@ run it came from. An older id stays readable as history and names its successor
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -23,10 +24,14 @@ def stable_url(year: int, province_code: str) -> str:
     return f"{API}/{year}/{province_code}"
 
 
-def current_of(session: Session, year: int, province_code: str) -> Evaluation | None:
-    """The evaluation of ``province_code`` in ``year``'s current run, if it was scored."""
+def current_of(
+    session: Session, year: int, province_code: str, options: Sequence[Any] = ()
+) -> Evaluation | None:
+    """The evaluation of ``province_code`` in ``year``'s current run, if it was scored
+    (``options``: loader options, e.g. ``defer`` the breakdown)."""
     return session.exec(
         select(Evaluation)
+        .options(*options)
         .join(CohortRun, col(CohortRun.id) == col(Evaluation.run_id))
         .where(
             CohortRun.status == RunStatus.current,
@@ -37,7 +42,11 @@ def current_of(session: Session, year: int, province_code: str) -> Evaluation | 
 
 
 def get_current(
-    session: Session, principal: Principal, year: int, province_code: str
+    session: Session,
+    principal: Principal,
+    year: int,
+    province_code: str,
+    options: Sequence[Any] = (),
 ) -> Evaluation:
     """The current evaluation of a province and year; 404 if there is none, or if it is
     another province's (alike, so nothing leaks)."""
@@ -51,7 +60,7 @@ def get_current(
         ident=ident,
         object_type="evaluation",
     )
-    row = current_of(session, year, province_code)
+    row = current_of(session, year, province_code, options)
     if row is None:
         raise NotFound(what_en, what_zh, ident)
     return row

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from app.auth.deps import AdminUser, AnyUser
+from app.core import conditional
 from app.core.listing import Decision, Page, PagerDep, ProvinceFilter, TypeFilter
 from app.core.params import IdPath, PlainText, YearPath, YearQuery
 from app.deps import SessionDep, SettingsDep
+from app.evaluations import detail as evaluation_detail
 from app.evaluations import identity
 from app.evaluations import service as evaluations_service
+from app.evaluations.detail import Detail
 from app.evaluations.models import EvaluationPublic
 from app.evaluations.service import (
     Decided,
@@ -132,16 +135,22 @@ def list_evaluations(
     return pager.page(items, total)
 
 
-def _detail(detail: dict[str, Any], response: Response) -> EvaluationDetail:
-    response.headers["Link"] = identity.link_header(detail)
-    return EvaluationDetail.model_validate(
+def _encoded(detail: Detail, request: Request) -> Response:
+    """The detail as JSON, its stored breakdown spliced in as it is; an ETag over the body
+    answers a matching ``If-None-Match`` with 304 and no body."""
+    fields = detail.fields
+    model = EvaluationDetail.model_validate(
         {
-            **detail,
+            **fields,
+            "result": {},
             **evaluations_service.decisions(
-                detail["decision"], detail["target_type"], detail["review"]
+                fields["decision"], fields["target_type"], fields["review"]
             ),
         }
     )
+    head = model.model_dump_json(exclude={"result"}).encode("utf-8")
+    body = head[:-1] + b',"result":' + detail.result + b"}"
+    return conditional.json_response(request, body, {"Link": identity.link_header(fields)})
 
 
 @router.get(
@@ -152,13 +161,14 @@ def _detail(detail: dict[str, Any], response: Response) -> EvaluationDetail:
 def get_current_evaluation(
     session: SessionDep,
     principal: AnyUser,
-    response: Response,
+    request: Request,
     year: YearPath,
     province: ProvincePath,
-) -> EvaluationDetail:
-    """The current evaluation of a province and year (stable URL), with the run it came from."""
-    detail = evaluations_service.current_evaluation_detail(session, principal, year, province)
-    return _detail(detail, response)
+) -> Response:
+    """The current evaluation of a province and year (stable URL), with the run it came from.
+    The ``ETag`` changes with anything in the answer; ``If-None-Match`` gets a 304."""
+    detail = evaluation_detail.current_evaluation_detail(session, principal, year, province)
+    return _encoded(detail, request)
 
 
 @router.get(
@@ -167,12 +177,12 @@ def get_current_evaluation(
     summary="Read an evaluation's full breakdown",
 )
 def get_evaluation(
-    session: SessionDep, principal: AnyUser, response: Response, evaluation_id: IdPath
-) -> EvaluationDetail:
+    session: SessionDep, principal: AnyUser, request: Request, evaluation_id: IdPath
+) -> Response:
     """One evaluation by id: every node, indicator, gate, contribution and the reasons
     (zh/en); an old one names the current one (``superseded_by``, ``Link``)."""
-    detail = evaluations_service.evaluation_detail(session, principal, evaluation_id)
-    return _detail(detail, response)
+    detail = evaluation_detail.evaluation_detail(session, principal, evaluation_id)
+    return _encoded(detail, request)
 
 
 @router.get(

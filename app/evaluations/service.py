@@ -21,12 +21,12 @@ from sqlmodel import Session, col, select
 from app.audit import service as audit_service
 from app.auth.service import Principal, get_visible
 from app.core.errors import Location, NotFound, ProblemError
-from app.core.listing import Rows, Window, fetch_page, province_code
+from app.core.listing import Rows, Window, fetch_page
 from app.core.model_types import EncodedJSON
 from app.core.params import PlainText
 from app.core.settings import Settings
-from app.evaluations import identity, years
 from app.evaluations import robustness as robustness_service
+from app.evaluations import years
 from app.evaluations.cohort import CohortInput, build_input, current_submissions
 from app.evaluations.grades import TaskGrade
 from app.evaluations.grades import annotate as annotate_grades
@@ -399,8 +399,11 @@ def proposal_under_grades(
     return unit["decision"]["outcome"], unit["decision"]["to_type"] or None
 
 
-def get_evaluation(session: Session, principal: Principal, evaluation_id: int) -> Evaluation:
-    """One evaluation with its full breakdown; another province's is a 404."""
+def get_evaluation(
+    session: Session, principal: Principal, evaluation_id: int, options: Sequence[Any] = ()
+) -> Evaluation:
+    """One evaluation with its full breakdown (unless ``options`` defer it); another
+    province's is a 404."""
     return get_visible(
         session,
         principal,
@@ -409,6 +412,7 @@ def get_evaluation(session: Session, principal: Principal, evaluation_id: int) -
         what_en="evaluation",
         what_zh="评估结果",
         object_type="evaluation",
+        options=options,
     )
 
 
@@ -552,37 +556,6 @@ def review_states(session: Session, rows: Sequence[Evaluation]) -> dict[int, Rev
                     stale_diff=review.stale_diff,
                 )
     return out
-
-
-def evaluation_detail(session: Session, principal: Principal, evaluation_id: int) -> dict[str, Any]:
-    """An evaluation with its breakdown, the run it came from, whether it is current (else
-    ``superseded_by`` the current one) and the review in force."""
-    return _detail(session, get_evaluation(session, principal, evaluation_id))
-
-
-def current_evaluation_detail(
-    session: Session, principal: Principal, year: int, province: str
-) -> dict[str, Any]:
-    """The current evaluation of ``province`` (a code or any name form) in ``year``."""
-    code = province_code(province)
-    assert code is not None
-    return _detail(session, identity.get_current(session, principal, year, code))
-
-
-def _robustness_status(session: Session, row: Evaluation) -> str | None:
-    """``done`` or ``pending`` (see app.evaluations.robustness); None for older runs."""
-    run = session.get(CohortRun, row.run_id)
-    return ((run.summary if run else {}).get("robustness") or {}).get("status")
-
-
-def _detail(session: Session, row: Evaluation) -> dict[str, Any]:
-    assert row.id is not None
-    return {
-        **row.model_dump(),
-        **identity.history_fields(session, row),
-        "review": review_states(session, [row]).get(row.id),
-        "robustness_status": _robustness_status(session, row),
-    }
 
 
 class Decided(BaseModel):

@@ -20,6 +20,7 @@ from app.core import migrate
 from app.core.database import make_engine
 from app.core.errors import ProblemError
 from app.core.settings import Settings, get_settings
+from app.evaluations import detail as evaluation_detail
 from app.evaluations import robustness as robustness_service
 from app.evaluations import service as evaluations_service
 from app.evaluations.models import CohortRun, Evaluation, RunStatus
@@ -68,7 +69,7 @@ def test_run_stores_robustness_and_lists_fragile(session: Session) -> None:
     assert total == 2 and sorted(e.province_code for e in page) == ["u1", "u2"]
     _, robust = evaluations_service.list_evaluations(session, ADMIN, fragile=False)
     assert robust == 1
-    detail = evaluations_service.evaluation_detail(session, ADMIN, rows["u2"].id or 0)
+    detail = evaluation_detail.evaluation_detail(session, ADMIN, rows["u2"].id or 0).fields
     assert detail["robustness_status"] == "done"
     assert detail["robustness"]["decisions"] == {"exit": 0.75, "pass": 0.25}
     assert detail["robustness"]["by_choice"]["imputation"]["as_rubric"] == 1.0
