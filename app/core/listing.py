@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from fastapi import Depends, Query, Request, Response
 from pydantic import BaseModel, Field, computed_field
-from sqlalchemy import func
+from sqlalchemy import func, literal_column
 from sqlmodel import Session, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -81,7 +81,12 @@ def fetch_page(session: Session, query: SelectOfScalar[T], window: Window | None
     if window is None:
         every = session.exec(query).all()
         return Rows(every, len(every))
-    counted = select(func.count()).select_from(query.order_by(None).subquery())
+    narrowed: Any = query.order_by(None)
+    if not (narrowed._distinct or narrowed._group_by_clauses):
+        # count the rows, not their columns: a wide column (a stored breakdown) in the
+        # counted subquery would be read for nothing
+        narrowed = narrowed.with_only_columns(literal_column("1"), maintain_column_froms=True)
+    counted = select(func.count()).select_from(narrowed.subquery())
     total = int(session.exec(counted).one())
     rows = session.exec(query.limit(window.limit).offset(window.offset)).all()
     return Rows(rows, total)
@@ -90,17 +95,7 @@ def fetch_page(session: Session, query: SelectOfScalar[T], window: Window | None
 class Pager:
     """The list dependency: the bounded page parameters in, the envelope and ``Link`` out."""
 
-    def __init__(
-        self,
-        request: Request,
-        response: Response,
-        limit: Annotated[
-            int, Query(ge=1, le=MAX_LIMIT, description="Page size / 每页条数")
-        ] = DEFAULT_LIMIT,
-        offset: Annotated[
-            int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip / 跳过条数")
-        ] = 0,
-    ) -> None:
+    def __init__(self, request: Request, response: Response, limit: int, offset: int) -> None:
         self.request = request
         self.response = response
         self.window = Window(limit=limit, offset=offset)
@@ -124,7 +119,20 @@ class Pager:
         return Page[T](items=list(items), total=total, limit=limit, offset=offset)
 
 
-PagerDep = Annotated[Pager, Depends()]
+async def _pager(
+    request: Request,
+    response: Response,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size / 每页条数")] = (
+        DEFAULT_LIMIT
+    ),
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip / 跳过条数")] = 0,
+) -> Pager:
+    # A coroutine, so that FastAPI resolves it on the event loop rather than handing it to
+    # a worker thread (a class dependency would be), as every list request needs it.
+    return Pager(request, response, limit, offset)
+
+
+PagerDep = Annotated[Pager, Depends(_pager)]
 
 LINK_HEADER: dict[str, Any] = {
     "Link": {
@@ -172,7 +180,7 @@ def pilot_type(raw: str | None) -> str | None:
     return found
 
 
-def _province_filter(
+async def _province_filter(
     province: Annotated[
         PlainText | None,
         Query(max_length=64, description="Province: code or any name form / 省份代码或名称"),
@@ -186,7 +194,7 @@ PilotTypeName = Literal[
 ]
 
 
-def _type_filter(
+async def _type_filter(
     type: Annotated[
         PilotTypeName | None,
         Query(

@@ -7,12 +7,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, Field
+from sqlmodel import Session
 
 from app.auth.deps import AdminUser, AnyUser
+from app.auth.service import Principal
 from app.core import conditional
-from app.core.listing import Decision, Page, PagerDep, ProvinceFilter, TypeFilter
+from app.core.listing import Decision, Page, PagerDep, ProvinceFilter, TypeFilter, Window
 from app.core.params import IdPath, PlainText, YearPath, YearQuery
-from app.deps import SessionDep, SettingsDep
+from app.deps import DatabaseDep, SessionDep, SettingsDep
 from app.evaluations import detail as evaluation_detail
 from app.evaluations import identity
 from app.evaluations import service as evaluations_service
@@ -73,8 +75,8 @@ ProvincePath = Annotated[
 
 
 @router.get("/evaluations", response_model=Page[EvaluationRow], summary="List the cohort table")
-def list_evaluations(
-    session: SessionDep,
+async def list_evaluations(
+    db: DatabaseDep,
     principal: AnyUser,
     pager: PagerDep,
     province: ProvinceFilter,
@@ -107,18 +109,25 @@ def list_evaluations(
     ] = "year,unit_type,rank,province_code",
 ) -> Page[EvaluationRow]:
     """The cohort table of the current runs (a province sees only its own rows)."""
+    filters = {
+        "year": year,
+        "province": province,
+        "unit_type": type,
+        "decision": decision,
+        "proposed": proposed,
+        "fragile": fragile,
+        "sort": sort,
+    }
+    items, total = await db.run(_cohort_rows, principal, filters, pager.window)
+    return pager.page(items, total)
+
+
+def _cohort_rows(
+    session: Session, principal: Principal, filters: dict[str, Any], window: Window
+) -> tuple[list[EvaluationRow], int]:
+    """One page of the cohort table and the count of every matching row."""
     rows, total = evaluations_service.list_evaluations(
-        session,
-        principal,
-        year=year,
-        province=province,
-        unit_type=type,
-        decision=decision,
-        proposed=proposed,
-        fragile=fragile,
-        sort=sort,
-        window=pager.window,
-        breakdowns=False,
+        session, principal, **filters, window=window, breakdowns=False
     )
     states = evaluations_service.review_states(session, rows)
     items = [
@@ -132,7 +141,7 @@ def list_evaluations(
         )
         for r in rows
     ]
-    return pager.page(items, total)
+    return items, total
 
 
 def _encoded(detail: Detail, request: Request) -> Response:
@@ -158,8 +167,8 @@ def _encoded(detail: Detail, request: Request) -> Response:
     response_model=EvaluationDetail,
     summary="Read the current evaluation of a province and year",
 )
-def get_current_evaluation(
-    session: SessionDep,
+async def get_current_evaluation(
+    db: DatabaseDep,
     principal: AnyUser,
     request: Request,
     year: YearPath,
@@ -167,7 +176,7 @@ def get_current_evaluation(
 ) -> Response:
     """The current evaluation of a province and year (stable URL), with the run it came from.
     The ``ETag`` changes with anything in the answer; ``If-None-Match`` gets a 304."""
-    detail = evaluation_detail.current_evaluation_detail(session, principal, year, province)
+    detail = await db.run(evaluation_detail.current_evaluation_detail, principal, year, province)
     return _encoded(detail, request)
 
 
@@ -176,12 +185,12 @@ def get_current_evaluation(
     response_model=EvaluationDetail,
     summary="Read an evaluation's full breakdown",
 )
-def get_evaluation(
-    session: SessionDep, principal: AnyUser, request: Request, evaluation_id: IdPath
+async def get_evaluation(
+    db: DatabaseDep, principal: AnyUser, request: Request, evaluation_id: IdPath
 ) -> Response:
     """One evaluation by id: every node, indicator, gate, contribution and the reasons
     (zh/en); an old one names the current one (``superseded_by``, ``Link``)."""
-    detail = evaluation_detail.evaluation_detail(session, principal, evaluation_id)
+    detail = await db.run(evaluation_detail.evaluation_detail, principal, evaluation_id)
     return _encoded(detail, request)
 
 
