@@ -28,10 +28,32 @@ def text_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
-def lines_needed(text: str, width: float) -> int:
-    """How many lines ``text`` wraps to in a column ``width`` characters wide."""
-    usable = max(width - 1.5, 1.0)
-    return sum(max(1, math.ceil(text_width(part) / usable)) for part in str(text).split("\n"))
+def lines_needed(text: str, width: float, *, bold: bool = False) -> int:
+    """How many lines ``text`` wraps to in a column ``width`` characters wide.
+
+    Wrapped as a spreadsheet wraps: a word moves to the next line whole when it fits there,
+    a word longer than the line (or a run of CJK characters, which may break anywhere) is
+    split. Bold text is taken as a tenth wider.
+    """
+    usable = max(width - 1.5, 1.0) / (1.1 if bold else 1.0)
+    return sum(_wrapped_lines(part, usable) for part in str(text).split("\n"))
+
+
+def _wrapped_lines(part: str, usable: float) -> int:
+    lines, used = 1, 0.0
+    for token in re.findall(r"\S+|\s+", part):
+        w = text_width(token)
+        if token.isspace():
+            used += w if used else 0
+        elif used + w <= usable:
+            used += w
+        elif w <= usable:
+            lines, used = lines + 1, w
+        else:  # longer than a line: fill this one, then whole lines, then the rest
+            rest = w - (usable - used)
+            lines += math.ceil(rest / usable)
+            used = rest - (math.ceil(rest / usable) - 1) * usable
+    return lines
 
 
 def fit_row_heights(ws: Worksheet, first_row: int = 1) -> None:
@@ -42,7 +64,8 @@ def fit_row_heights(ws: Worksheet, first_row: int = 1) -> None:
             if cell.value is None or not (cell.alignment and cell.alignment.wrap_text):
                 continue
             width = ws.column_dimensions[cell.column_letter].width or 8.43
-            lines = max(lines, lines_needed(str(cell.value), width))
+            bold = bool(cell.font and cell.font.bold)
+            lines = max(lines, lines_needed(str(cell.value), width, bold=bold))
         if lines > 1:
             ws.row_dimensions[row[0].row].height = lines * LINE_HEIGHT
 
