@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.observability import current_request_id
@@ -274,6 +275,15 @@ class UnexpectedErrors:
 
         try:
             await self.app(scope, receive, send_tracked)
+        except ClientDisconnect:
+            # The client hung up before its request was read: nobody to answer, nothing
+            # went wrong here (nothing was stored, the upload never reached the reader).
+            log.info(
+                "client disconnected during %s %s",
+                scope["method"],
+                scope["path"],
+                extra={"request_id": current_request_id()},
+            )
         except Exception as exc:
             log.exception(
                 "unhandled error on %s %s",

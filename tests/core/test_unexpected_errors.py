@@ -107,3 +107,33 @@ def test_other_error_pages_show_the_request_id_too(client):
     response = client.get("/web/no-such-page", headers={"X-Request-ID": "lost-page-1"})
     assert response.status_code == 404
     assert "<code>lost-page-1</code>" in response.text
+
+
+def test_a_client_that_hangs_up_mid_request_is_not_an_error(caplog):
+    """wrk ending its run mid-upload: the body stream ends in ClientDisconnect. Nobody is
+    left to answer and nothing failed here, so no 500 is sent and no error is logged."""
+    from starlette.requests import ClientDisconnect
+
+    from app.core.errors import UnexpectedErrors
+
+    async def hung_up(scope, receive, send):
+        raise ClientDisconnect()
+
+    sent: list[dict] = []
+
+    async def send(message):
+        sent.append(message)
+
+    async def receive():
+        return {"type": "http.disconnect"}
+
+    scope = {"type": "http", "method": "POST", "path": "/api/v1/submissions", "headers": []}
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    # on a thread of its own: the browser tests' event loop may be running on this one
+    with caplog.at_level(logging.INFO, logger="ipeval"), ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, UnexpectedErrors(hung_up)(scope, receive, send)).result()
+    assert sent == []
+    assert [r.levelno for r in caplog.records if r.name == "ipeval"] == [logging.INFO]
+    assert "client disconnected during POST /api/v1/submissions" in caplog.text
