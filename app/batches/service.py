@@ -238,10 +238,11 @@ def refuse_promote(batch: Batch) -> None:
             "如需发布，请以 dry_run=false 重新运行。",
         )
     if batch.status == BatchStatus.promoted:
+        at = f"{batch.promoted_at:%Y-%m-%d %H:%M} UTC" if batch.promoted_at else "—"
         raise Conflict(
             "batch_already_promoted",
-            detail_en=f"Batch {batch.id} was already promoted at {batch.promoted_at}.",
-            detail_zh=f"批次 {batch.id} 已于 {batch.promoted_at} 发布。",
+            detail_en=f"Batch {batch.id} was already promoted at {at}.",
+            detail_zh=f"批次 {batch.id} 已于 {at} 发布。",
         )
     if batch.status != BatchStatus.succeeded:
         raise Conflict(
