@@ -59,18 +59,21 @@ def stored_result(session: Session, evaluation_id: int) -> bytes:
     return str(text).encode("utf-8")
 
 
-def _robustness_status(session: Session, row: Evaluation) -> str | None:
+def _robustness_status(run: CohortRun | None) -> str | None:
     """``done`` or ``pending`` (see app.evaluations.robustness); None for older runs."""
-    run = session.get(CohortRun, row.run_id)
     return ((run.summary if run else {}).get("robustness") or {}).get("status")
 
 
 def _detail(session: Session, row: Evaluation) -> Detail:
     assert row.id is not None
+    # Read once and held: the session's identity map keeps rows only while they are
+    # referenced, so history_fields gets this same run instead of loading (and decoding its
+    # summary) again.
+    run = session.get(CohortRun, row.run_id)
     fields = {
         **row.model_dump(exclude={"result"}),
         **identity.history_fields(session, row),
         "review": review_states(session, [row]).get(row.id),
-        "robustness_status": _robustness_status(session, row),
+        "robustness_status": _robustness_status(run),
     }
     return Detail(fields, stored_result(session, row.id))
