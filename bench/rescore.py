@@ -47,6 +47,7 @@ from app.core import migrate
 from app.core.database import make_engine, unit_of_work
 from app.core.model_types import utcnow
 from app.core.settings import Settings
+from app.evaluations import store
 from app.evaluations.models import CohortRun, Evaluation
 from app.rubrics import service as rubrics_service
 from app.submissions.models import Submission
@@ -58,22 +59,8 @@ TYPES = ("leading", "supporting", "characteristic")
 PG_ADMIN = os.environ.get(
     "IPEVAL_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
-EVAL_COLUMNS = (
-    "run_id",
-    "province_code",
-    "year",
-    "unit_type",
-    "total",
-    "rank",
-    "decision",
-    "target_type",
-    "borderline",
-    "rubric_sha256",
-    "input_sha256",
-    "submission_id",
-    "result_sha256",
-    "result",
-)
+# the columns the batch writes, less the encoding version (the yardstick predates it)
+EVAL_COLUMNS = tuple(c for c in store.COLUMNS if c != "result_encoding")
 
 
 def rubric_toml(version: int) -> str:

@@ -48,12 +48,12 @@ def score_cohort(rubric: Rubric, cohort: CohortData) -> ScoredCohort:
         t: evaluate_type(rubric, t, cohort, fields, unreported) for t in rubric.type_order
     }
     decisions = decide(rubric, cohort, evaluations)
-    with _gc_paused():
+    with gc_paused():
         return _result(rubric, cohort, evaluations, decisions, unreported, fields)
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while the result's objects are built.
 
     A large cohort creates hundreds of thousands of small objects that form no cycles; the

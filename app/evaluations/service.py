@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, cast
+from functools import partial
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, insert, text
+from sqlalchemy import func, text
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
@@ -22,7 +23,6 @@ from app.audit import service as audit_service
 from app.auth.service import Principal, get_visible
 from app.core.errors import Location, NotFound, ProblemError
 from app.core.listing import Rows, Window, fetch_page
-from app.core.model_types import EncodedJSON
 from app.core.params import PlainText
 from app.core.settings import Settings
 from app.evaluations import robustness as robustness_service
@@ -32,6 +32,7 @@ from app.evaluations.grades import TaskGrade
 from app.evaluations.grades import annotate as annotate_grades
 from app.evaluations.models import CohortRun, Evaluation, RunInput, RunStatus, YearRubricPublic
 from app.evaluations.staleness import DECIDING, latest_reviews, mark_stale_reviews
+from app.evaluations.store import write_evaluations
 from app.evaluations.years import (
     DEFAULT_RUBRIC_ID,
     CurrentRubric,
@@ -42,6 +43,7 @@ from app.evaluations.years import (
 from app.reviews.models import Review
 from app.rubrics import service as rubrics_service
 from scoring import CohortData, Rubric, ScoredCohort, score_cohort
+from scoring.engine import gc_paused
 from scoring.result import ENCODING_VERSION, encode
 from scoring.rounds import RoundError
 
@@ -54,8 +56,8 @@ __all__ = [
 ]
 
 #: Scoring a year hands the evaluation rows it inserted (plain dicts, ``result`` included) to
-#: an optional observer: a batch keeps the compact outcomes it compares, instead of reading
-#: every stored result back.
+#: an optional observer, a chunk at a time: a batch keeps the compact outcomes it compares,
+#: instead of reading every stored result back.
 UnitsObserver = Callable[[CohortRun, list[dict[str, Any]]], None]
 
 
@@ -110,14 +112,6 @@ def result_document(
     return result, doc
 
 
-def breakdowns(doc: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """Unit id -> the breakdown stored as that unit's evaluation ``result``."""
-    shared = {"rubric": doc["rubric"], "year": doc["year"], "inputs_sha256": doc["inputs_sha256"]}
-    if doc.get("round") is not None:  # the evaluation round the year was scored under
-        shared["round"] = doc["round"]
-    return {unit["unit"]: {**unit, **shared} for unit in doc.get("units", [])}
-
-
 def score_year(
     session: Session,
     *,
@@ -143,8 +137,40 @@ def score_year(
     """
     if rubric.round_for(year) is None:
         raise round_not_covered(rubric, year)
+    # The year's records, result document and rows are hundreds of thousands of small
+    # objects without cycles; the collector's scans of them took a quarter of a re-score.
+    with gc_paused():
+        run, data = _score_and_write(session, year, rubric, rubric_source_sha, batch_id, on_units)
+    if data.cohort is not None:
+        robustness_service.for_new_run(session, run, rubric, data.cohort, robustness)
+    audit_service.record(
+        session,
+        actor,
+        "cohort_run.create",
+        "cohort_run",
+        run.id,
+        after_sha256=run.input_sha256,
+        detail={"year": year, "rubric": rubric.ref, "batch_id": batch_id, **_counts(run)},
+        system_actor=None if actor else "system",
+    )
+    if RunStatus(status) == RunStatus.current:
+        promote_run(session, run, actor=actor)
+    elif RunStatus(status) != RunStatus.staged:
+        raise ValueError(f"a new run is staged or current, not {status}")
+    return run
+
+
+def _score_and_write(
+    session: Session,
+    year: int,
+    rubric: Rubric,
+    rubric_source_sha: str | None,
+    batch_id: int | None,
+    on_units: UnitsObserver | None,
+) -> tuple[CohortRun, CohortInput]:
+    """Score the year and store the staged run, its inputs and its evaluations."""
     data = build_input(session, rubric, year)
-    result, doc = result_document(rubric, data.cohort, data.graded)
+    _, doc = result_document(rubric, data.cohort, data.graded)
     run = CohortRun(
         year=year,
         rubric_id=rubric.id,
@@ -161,26 +187,11 @@ def score_year(
     session.flush()
     assert run.id is not None
     session.add(RunInput(run_id=run.id, inputs=_inputs_of(data)))
-    rows = _add_evaluations(session, run, result, doc, data.submissions) if result else []
-    if result is not None and data.cohort is not None:
-        robustness_service.for_new_run(session, run, rubric, data.cohort, robustness)
-    if on_units is not None:
-        on_units(run, rows)
-    audit_service.record(
-        session,
-        actor,
-        "cohort_run.create",
-        "cohort_run",
-        run.id,
-        after_sha256=run.input_sha256,
-        detail={"year": year, "rubric": rubric.ref, "batch_id": batch_id, **_counts(run)},
-        system_actor=None if actor else "system",
-    )
-    if RunStatus(status) == RunStatus.current:
-        promote_run(session, run, actor=actor)
-    elif RunStatus(status) != RunStatus.staged:
-        raise ValueError(f"a new run is staged or current, not {status}")
-    return run
+    if data.cohort is not None:
+        submission_ids = {code: s.id for code, s in data.submissions.items()}
+        observe = None if on_units is None else partial(on_units, run)
+        write_evaluations(session, run, doc, submission_ids, observe)
+    return run, data
 
 
 def _inputs_of(data: CohortInput) -> dict[str, Any]:
@@ -227,80 +238,6 @@ def _summary(
         "format_version": doc.get("format_version"),
         "rubric_source_sha256": rubric_source_sha,
     }
-
-
-def _add_evaluations(
-    session: Session,
-    run: CohortRun,
-    result: ScoredCohort,
-    doc: dict[str, Any],
-    submissions: dict[str, Any],
-) -> list[dict[str, Any]]:
-    """Insert one evaluation row per unit of ``doc`` (the run's result document); returns
-    the rows.
-
-    Everything is read from the result's plain document; each unit's breakdown is encoded
-    once (:func:`scoring.result.encode`) and those bytes are hashed and stored as they are
-    (encoding :data:`~scoring.result.ENCODING_VERSION`); the rows go in with one bulk insert
-    rather than one ORM object each: at a few thousand units a year, building and flushing
-    ORM objects cost more than the scoring. Rows are not added to the session; read them
-    back with a query.
-    """
-    assert run.id is not None
-    rows = []
-    stored: list[EncodedJSON] = []
-    for unit, document in zip(doc["units"], breakdowns(doc).values(), strict=True):
-        breakdown = encode(document, ENCODING_VERSION)
-        stored.append(EncodedJSON(breakdown.decode("utf-8")))
-        total = _basis_total(unit)
-        decision = unit["decision"]
-        rows.append(
-            {
-                "run_id": run.id,
-                "province_code": unit["unit"],
-                "year": run.year,
-                "unit_type": unit["type"],
-                "total": None if total is None else round(total, 6),
-                "rank": None,
-                "decision": decision["outcome"],
-                "target_type": decision["to_type"] or None,
-                "borderline": decision["borderline"],
-                "rubric_sha256": run.rubric_sha256,
-                "input_sha256": run.input_sha256,
-                "submission_id": getattr(submissions.get(unit["unit"]), "id", None),
-                "result_sha256": hashlib.sha256(breakdown).hexdigest(),
-                "result_encoding": ENCODING_VERSION,
-                "result": document,
-            }
-        )
-    _rank(rows)
-    if rows:
-        # the rows returned carry the document; the database gets its encoded bytes
-        written = [{**row, "result": text_} for row, text_ in zip(rows, stored, strict=True)]
-        session.execute(insert(Evaluation.__table__), written)  # type: ignore[attr-defined]
-    return rows
-
-
-def _basis_total(unit: dict[str, Any]) -> float | None:
-    """The total under the unit's own type, else under the type it applied for."""
-    totals = {e["type"]: e["total"] for e in unit["evaluations"]}
-    if unit["type"] in totals:
-        return cast(float | None, totals[unit["type"]])
-    application = unit["application"]
-    return cast(float | None, totals.get(application["type"])) if application else None
-
-
-def _rank(rows: Sequence[dict[str, Any]]) -> None:
-    """Rank within each evaluated type: total descending, then unit id (the rubric's tie
-    break); units without a total are not ranked."""
-    by_type: dict[str, list[dict[str, Any]]] = {}
-    for row in rows:
-        if row["total"] is not None:
-            by_type.setdefault(row["unit_type"], []).append(row)
-    for group in by_type.values():
-        group.sort(key=lambda r: (-r["total"], r["province_code"]))
-        for position, row in enumerate(group, start=1):
-            row["rank"] = position
 
 
 def promote_run(session: Session, run: CohortRun, *, actor: Principal | None = None) -> CohortRun:

@@ -19,7 +19,8 @@ from sqlmodel import Session, col, select
 
 from app.evaluations.grades import TaskGrade
 from app.evaluations.models import CohortRun, Evaluation, RunInput, RunStatus
-from app.evaluations.service import breakdowns, canonical_json, result_document
+from app.evaluations.service import canonical_json, result_document
+from app.evaluations.store import breakdowns
 from app.rubrics import service as rubrics_service
 from scoring import CohortError, cohort_from_records
 
