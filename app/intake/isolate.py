@@ -33,7 +33,7 @@ import python_calamine  # noqa: F401
 import xlrd  # noqa: F401
 
 from app.core.metrics import INTAKE_ACTIVE, INTAKE_QUEUE, INTAKE_READS
-from app.intake import annotate_child, readers, readers_ods, worker  # noqa: F401
+from app.intake import annotate_child, readers, readers_ods, readers_xlsx, worker  # noqa: F401
 from app.intake.cells import RawWorkbook
 from app.intake.limits import IntakeLimits
 from app.intake.problems import IntakeRefused, problem

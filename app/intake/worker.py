@@ -23,7 +23,7 @@ from app.intake.cells import RawWorkbook
 
 def _read(kind: str, data: bytes) -> RawWorkbook:
     if kind == "xlsx":
-        from app.intake.readers import read_xlsx
+        from app.intake.readers_xlsx import read_xlsx
 
         return read_xlsx(data)
     if kind == "xls":

@@ -22,15 +22,9 @@ from app.intake.parts import (
     ooxml_parts,
 )
 from app.intake.problems import IntakeRefused, problem
+from app.intake.xmlparse import DTD_PATTERNS
 
 _CHUNK = 64 * 1024
-# A DTD is the door to entity expansion and external fetches; spreadsheets never need one.
-# Matched in UTF-8 and in UTF-16 (either byte order) because XML parts may use either.
-_DOCTYPE_PATTERNS = tuple(
-    re.compile(re.escape(word.encode(enc)), re.IGNORECASE)
-    for word in ("<!DOCTYPE", "<!ENTITY")
-    for enc in ("utf-8", "utf-16-le", "utf-16-be")
-)
 _ROW_TAGS = (re.compile(rb"<(?:\w+:)?row[\s>/]"), re.compile(rb"<table:table-row[\s>/]"))
 _CELL_TAGS = (re.compile(rb"<(?:\w+:)?c[\s>/]"), re.compile(rb"<table:table-cell[\s>/]"))
 _OVERLAP = 32  # bytes kept between chunks so a tag split across chunks is still seen
@@ -132,7 +126,7 @@ def check_zip(data: bytes, limits: IntakeLimits, kind: str = "xlsx") -> None:
                     if not xml:
                         continue
                     window = tail + chunk
-                    if any(p.search(window) for p in _DOCTYPE_PATTERNS):
+                    if any(p.search(window) for p in DTD_PATTERNS):
                         raise IntakeRefused(problem("xml.doctype", entry=info.filename[:200]))
                     # Counting on chunk (not window) avoids counting overlapped tags twice;
                     # a tag split at a chunk boundary is missed, an undercount of at most

@@ -22,7 +22,7 @@ from app.demo.service import DemoWorkbook
 from app.demo.table import by_unit, read_table
 from app.intake import IntakeReport, check_workbook
 from app.intake import check as intake_check
-from app.intake.readers import read_xlsx
+from app.intake.readers_xlsx import read_xlsx
 from scoring import Rubric
 
 Key = tuple[int, str]

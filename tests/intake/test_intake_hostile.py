@@ -171,9 +171,10 @@ def test_uncompressed_size_is_counted_while_inflating() -> None:
     assert report.codes() == ["zip.too_large"]
 
 
-def dense_sheet(rows: int, columns: int) -> bytes:
-    """The template with one sheet holding ``rows x columns`` numeric cells (within the
-    row and cell caps, so it reaches the reader)."""
+def dense_sheet(rows: int, columns: int, part: str = "xl/worksheets/sheet2.xml") -> bytes:
+    """The template with one sheet (by default the first one holding named cells) made of
+    ``rows x columns`` numeric cells (within the row and cell caps, so it reaches the
+    reader)."""
     # distinct values keep the compression ratio realistic (below the zip-bomb limit)
     body = "".join(
         "<row>"
@@ -187,18 +188,19 @@ def dense_sheet(rows: int, columns: int) -> bytes:
         _, _, tail = rest.partition(b"</sheetData>")
         return head + b"<sheetData>" + body + b"</sheetData>" + tail
 
-    return replace_part(template(), "xl/worksheets/sheet1.xml", swap)
+    return replace_part(template(), part, swap)
 
 
 @pytest.mark.slow
 def test_reader_memory_limit_is_a_refusal_not_a_crash(tmp_path) -> None:
-    # 4,000 x 25 = 100,000 cells pass the row and cell caps, but openpyxl needs far more than a
-    # 8 MiB allocation budget for them: the child's MemoryError becomes a report, and the
-    # serving process carries on. The budget is counted on top of what the forking process
-    # already maps, and a long-lived test process has freed heap its child can reuse without
-    # asking for more, so the check runs from a fresh interpreter, as a server starts.
+    # 19,000 x 25 = 475,000 cells pass the row and cell caps, but their sheet alone inflates
+    # to some 11 MB, past an 8 MiB allocation budget: the child's MemoryError becomes a
+    # report, and the serving process carries on. The budget is counted on top of what the
+    # forking process already maps, and a long-lived test process has freed heap its child
+    # can reuse without asking for more, so the check runs from a fresh interpreter, as a
+    # server starts.
     workbook = tmp_path / "dense.xlsx"
-    workbook.write_bytes(dense_sheet(4_000, 25))
+    workbook.write_bytes(dense_sheet(19_000, 25))
     script = (
         "import sys; from pathlib import Path\n"
         "from app.intake import IntakeLimits, check_workbook\n"

@@ -27,7 +27,7 @@ from app.evaluations import service as evaluations_service
 from app.evaluations.models import RunStatus
 from app.intake import check as intake_check
 from app.intake import check_workbook
-from app.intake.readers import read_xlsx
+from app.intake.readers_xlsx import read_xlsx
 from app.main import create_app
 from app.rubrics import service as rubrics_service
 from app.submissions.models import Submission
