@@ -29,6 +29,7 @@ from app.core.model_types import utcnow
 from app.evaluations import service as evaluations_service
 from app.evaluations.models import CohortRun
 from app.rubrics import service as rubrics_service
+from scoring import Rubric
 
 log = logging.getLogger("ipeval.batches")
 
@@ -49,10 +50,8 @@ def _claim(session: Session, batch_id: int) -> Batch | None:
     batch = batches_service.get(session, batch_id)
     if batch.status != BatchStatus.queued:
         return None
-    base_runs = {}
-    for year in batch.years:
-        run = evaluations_service.current_run(session, year)
-        base_runs[str(year)] = run.id if run else None
+    current = evaluations_service.current_runs(session, batch.years)
+    base_runs = {str(y): current[y].id if y in current else None for y in batch.years}
     batch.status = BatchStatus.running
     batch.started_at = utcnow()
     _heartbeat(batch, runner=batches_service.runner_identity(), base_runs=base_runs)
@@ -60,28 +59,39 @@ def _claim(session: Session, batch_id: int) -> Batch | None:
     return batch
 
 
-def _score_year(session: Session, batch_id: int, year: int, kept: list[Outcome]) -> Batch:
+def _rubric(session: Session, batch: Batch) -> tuple[Rubric, str]:
+    """The batch's rubric and its source's sha256, looked up once for all its years."""
+    version = rubrics_service.get(session, batch.rubric_id, batch.rubric_version)
+    return rubrics_service.rubric_of(version), version.sha256  # parsed once per process
+
+
+def _score_year(
+    session: Session,
+    batch_id: int,
+    year: int,
+    rubric: tuple[Rubric, str],
+    kept: list[Outcome],
+) -> Batch:
     """Score one year into a staged run; its outcomes are appended to ``kept``."""
     batch = batches_service.get(session, batch_id)
     if batch.status != BatchStatus.running:
         raise BatchAborted(f"batch {batch_id} is {batch.status}")
-    version = rubrics_service.get(session, batch.rubric_id, batch.rubric_version)
-    rubric = rubrics_service.rubric_of(version)  # parsed once per process and version
+    rules, source_sha = rubric
     incomplete: dict[str, Any] = {}
 
     def observe(run: CohortRun, rows: list[dict[str, Any]]) -> None:
         uncollected = run.summary.get("input_not_collected") or {}
         for row in rows:
             entry = uncollected.get(row["province_code"]) or {}
-            kept.append(outcome_of(row, rubric, entry.get("inputs") or ()))
+            kept.append(outcome_of(row, rules, entry.get("inputs") or ()))
         incomplete.update(incomplete_units(rows))
 
     evaluations_service.lock_year(session, year)
     run = evaluations_service.score_year(
         session,
         year=year,
-        rubric=rubric,
-        rubric_source_sha=version.sha256,
+        rubric=rules,
+        rubric_source_sha=source_sha,
         status="staged",
         batch_id=batch_id,
         # The same bounded budget as an upload: a full 10,000-sample analysis per year made
@@ -143,14 +153,15 @@ def _run(engine: Engine, batch_id: int, on_progress: ProgressCallback | None) ->
     try:
         with unit_of_work(engine) as session:
             claimed = _claim(session, batch_id)
-        if claimed is None:
+            rubric = None if claimed is None else _rubric(session, claimed)
+        if claimed is None or rubric is None:
             with unit_of_work(engine) as session:
                 return batches_service.get(session, batch_id)
         _notify(on_progress, claimed)
         kept: list[Outcome] = []
         for year in claimed.years:
             with unit_of_work(engine) as session:
-                batch = _score_year(session, batch_id, year, kept)
+                batch = _score_year(session, batch_id, year, rubric, kept)
             _notify(on_progress, batch)
         with unit_of_work(engine) as session:
             batch = _finish(session, batch_id, kept)

@@ -36,6 +36,7 @@ from app.masterdata.provinces import all_provinces
 from app.reviews.models import Review
 from app.rubrics import service as rubrics_service
 from app.submissions.models import Submission
+from scoring.engine import gc_paused
 
 ACTIVE = (BatchStatus.queued, BatchStatus.running)
 MIN_YEAR, MAX_YEAR, MAX_YEARS = 2000, 2100, 50
@@ -339,6 +340,11 @@ def diff(session: Session, batch_id: int, new: Sequence[Outcome] | None = None) 
     ``new`` are the batch's outcomes when the caller still holds them (the runner does);
     otherwise they are read back, in chunks, like the old ones.
     """
+    with gc_paused():  # tens of thousands of outcomes and changes, none in a cycle
+        return _diff(session, batch_id, new)
+
+
+def _diff(session: Session, batch_id: int, new: Sequence[Outcome] | None) -> BatchDiff:
     batch = get(session, batch_id)
     base = [r for r in (batch.summary.get("base_runs") or {}).values() if r is not None]
     runs = runs_of(session, batch_id)

@@ -81,6 +81,14 @@ def current_run(session: Session, year: int) -> CohortRun | None:
     ).first()
 
 
+def current_runs(session: Session, years: Sequence[int]) -> dict[int, CohortRun]:
+    """Year -> its current run, for those of ``years`` that have one (one query)."""
+    query = select(CohortRun).where(
+        col(CohortRun.year).in_(sorted(set(years))), CohortRun.status == RunStatus.current
+    )
+    return {run.year: run for run in session.exec(query).all()}
+
+
 def get_run(session: Session, run_id: int) -> CohortRun:
     run = session.get(CohortRun, run_id)
     if run is None:
