@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from app.evaluations.collected import blocking_problems, not_collected
@@ -61,12 +62,15 @@ def record_of(submission: Submission) -> dict[str, Any]:
 
 
 def current_submissions(session: Session, years: Sequence[int]) -> list[Submission]:
-    """The current submission of every province for each of ``years``."""
+    """The current submission of every province for each of ``years``, without the
+    workbook's bytes and intake report (loaded only if read): scoring needs neither, and a
+    year of a few thousand workbooks would otherwise be held in memory to score it."""
     if not years:
         return []
     return list(
         session.exec(
             select(Submission)
+            .options(defer(Submission.content), defer(Submission.report))  # type: ignore[arg-type]
             .where(col(Submission.year).in_(sorted(set(years))), col(Submission.is_current))
             .order_by(col(Submission.province_code), col(Submission.year))
         ).all()

@@ -9,7 +9,7 @@ import hashlib
 import json
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlmodel import select
 
 from app.evaluations import service as evaluations_service
@@ -105,3 +105,14 @@ def test_writing_consumes_the_documents_units(session, rubric):
     written = store.write_evaluations(session, run, doc, {})
     assert written == 3 and doc["units"] == []
     assert [r.submission_id for r in _rows(session, run)] == [None, None, None]
+
+
+def test_scoring_a_year_leaves_the_workbooks_unread(session, rubric):
+    _seed(session, rubric)
+    session.flush()
+    session.expunge_all()  # read the submissions afresh, as a re-score does
+    data = build_input(session, rubric, YEAR)
+    assert len(data.submissions) == 4
+    for submission in data.submissions.values():
+        assert {"content", "report"} <= inspect(submission).unloaded
+    assert data.submissions["320000"].content  # still there when read
