@@ -25,6 +25,7 @@ from app.deps import RequestDatabase
 from app.evaluations.routes import router as evaluations_router
 from app.evidence.routes import router as evidence_router
 from app.health.routes import router as health_router
+from app.intake import isolate
 from app.notices.routes import router as notices_router
 from app.openapi import install_openapi
 from app.panels.routes import router as panels_router
@@ -76,7 +77,14 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Forked now, from the thread that serves until shutdown, while the process is at
+        # its smallest: workbook readers are forked from it, whatever the server grows to.
+        starts_zygote = not isolate.ZYGOTE.running
+        if starts_zygote:
+            isolate.ZYGOTE.start()
         yield
+        if starts_zygote:
+            isolate.ZYGOTE.stop()
         if owns_engine:
             engine.dispose()
 

@@ -6,7 +6,10 @@ process must survive both. Each file is handled by a fresh child *forked* from t
 the readers are already imported, so a child costs milliseconds, and it ends with
 ``os._exit`` without running the parent's exit handlers or touching its connections. A
 spawned interpreter would cost 0.3-1 s per upload, and multiprocessing's forkserver re-runs
-the caller's ``__main__`` (the CLI, the web server) in every child.
+the caller's ``__main__`` (the CLI, the web server) in every child. A fork costs more the
+more the forking process maps, so the server forks a helper at start-up (``zygote``,
+``ZYGOTE.start()`` in the app's lifespan) and its readers are forked from that, with the
+same limits; without the helper (the CLI, or a helper gone or stuck) they are forked here.
 
 The child limits its own address space (RLIMIT_AS, as a budget on top of what it already
 maps, since a forked server may already map more than the budget) and CPU time before
@@ -33,7 +36,7 @@ import python_calamine  # noqa: F401
 import xlrd  # noqa: F401
 
 from app.core.metrics import INTAKE_ACTIVE, INTAKE_QUEUE, INTAKE_READS
-from app.intake import annotate_child, readers, readers_ods, readers_xlsx, worker  # noqa: F401
+from app.intake import annotate_child, readers, readers_ods, readers_xlsx, worker, zygote  # noqa: F401
 from app.intake.cells import RawWorkbook
 from app.intake.limits import IntakeLimits
 from app.intake.problems import IntakeRefused, problem
@@ -142,13 +145,45 @@ class _Stuck(Exception):
     """The child made no progress since its fork."""
 
 
+#: The fork helper (``zygote``): started by the server at start-up, so that readers are
+#: forked from a process that does not grow with the server. Until it runs (the CLI, most
+#: tests), or if it fails, readers are forked from this process.
+ZYGOTE = zygote.Zygote()
+
+
 def _run_child(op: str, payload: bytes, limits: IntakeLimits) -> bytes:
+    if ZYGOTE.running:
+        try:
+            return _run_in_zygote(op, payload, limits)
+        except zygote.Unavailable:
+            pass
     started = time.monotonic()
     try:
         return _run_child_once(op, payload, limits, limits.reader_timeout_seconds, watch=True)
     except _Stuck:
         left = limits.reader_timeout_seconds - (time.monotonic() - started)
         return _run_child_once(op, payload, limits, left, watch=False)
+
+
+def _cpu_limit(limits: IntakeLimits) -> int:
+    return max(1, int(limits.reader_timeout_seconds + 0.999))
+
+
+def _run_in_zygote(op: str, payload: bytes, limits: IntakeLimits) -> bytes:
+    seconds = limits.reader_timeout_seconds
+    try:
+        return ZYGOTE.run(op, payload, limits.reader_memory_bytes, _cpu_limit(limits), seconds)
+    except zygote.ReaderLate:
+        raise IntakeRefused(problem("reader.timeout", seconds=seconds)) from None
+    except zygote.ReaderEnded as ended:
+        raise _ended(ended.code, limits) from None
+
+
+def _ended(exitcode: int | None, limits: IntakeLimits) -> IntakeRefused:
+    """The refusal for a reader that exited with ``exitcode`` without answering."""
+    if exitcode in (-signal.SIGXCPU, -signal.SIGKILL):
+        return IntakeRefused(problem("reader.timeout", seconds=limits.reader_timeout_seconds))
+    return IntakeRefused(problem("reader.crashed", detail=f"exit {exitcode}"))
 
 
 def _cpu_seconds(pid: int | None) -> float | None:
@@ -166,7 +201,7 @@ def _run_child_once(
 ) -> bytes:
     context = _CONTEXT
     receiver, sender = context.Pipe(duplex=False)
-    cpu = max(1, int(limits.reader_timeout_seconds + 0.999))
+    cpu = _cpu_limit(limits)
     child = context.Process(
         target=worker.forked_entry,
         args=(sender, op, payload, limits.reader_memory_bytes, cpu, os.getpid()),
@@ -202,9 +237,7 @@ def _run_child_once(
     if child.is_alive():
         _reap(child, grace=0.0)
         raise IntakeRefused(problem("reader.timeout", seconds=limits.reader_timeout_seconds))
-    if child.exitcode in (-signal.SIGXCPU, -signal.SIGKILL):
-        raise IntakeRefused(problem("reader.timeout", seconds=limits.reader_timeout_seconds))
-    raise IntakeRefused(problem("reader.crashed", detail=f"exit {child.exitcode}"))
+    raise _ended(child.exitcode, limits)
 
 
 def _reap(child: BaseProcess, *, grace: float) -> None:

@@ -121,8 +121,10 @@ def forked_entry(
     memory_bytes: int,
     cpu_seconds: int,
     parent_pid: int | None = None,
+    tag: bytes = b"",
 ) -> None:
-    """Entry point of the forked child: limit itself, do ``op``, send the answer, exit."""
+    """Entry point of the forked child: limit itself, do ``op``, send the answer (after
+    ``tag``, which tells it from other frames on a shared socket), exit."""
     if parent_pid is not None:
         die_with_parent(parent_pid)
     faulthandler.disable()  # a reader crash is reported by the parent, not dumped here
@@ -135,10 +137,11 @@ def forked_entry(
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     status = 1
     try:
-        conn.send_bytes(run_op(op, data))
+        conn.send_bytes(tag + run_op(op, data))
         status = 0
     except MemoryError:
-        conn.send_bytes(json.dumps({"refusal": "reader.memory", "detail": "MemoryError"}).encode())
+        refusal = json.dumps({"refusal": "reader.memory", "detail": "MemoryError"}).encode()
+        conn.send_bytes(tag + refusal)
         status = 0
     finally:
         conn.close()

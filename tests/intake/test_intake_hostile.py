@@ -192,36 +192,40 @@ def dense_sheet(rows: int, columns: int, part: str = "xl/worksheets/sheet2.xml")
 
 
 @pytest.mark.slow
-def test_reader_memory_limit_is_a_refusal_not_a_crash(tmp_path) -> None:
+@pytest.mark.parametrize("forked_by", ["this process", "the helper"])
+def test_reader_memory_limit_is_a_refusal_not_a_crash(tmp_path, forked_by: str) -> None:
     # 19,000 x 25 = 475,000 cells pass the row and cell caps, but their sheet alone inflates
     # to some 11 MB, past an 8 MiB allocation budget: the child's MemoryError becomes a
     # report, and the serving process carries on. The budget is counted on top of what the
     # forking process already maps, and a long-lived test process has freed heap its child
     # can reuse without asking for more, so the check runs from a fresh interpreter, as a
-    # server starts.
+    # server starts (and, like the server, with its fork helper, or like the CLI without).
     workbook = tmp_path / "dense.xlsx"
     workbook.write_bytes(dense_sheet(19_000, 25))
     script = (
         "import sys; from pathlib import Path\n"
-        "from app.intake import IntakeLimits, check_workbook\n"
+        "from app.intake import IntakeLimits, check_workbook, isolate\n"
+        "if sys.argv[4] == 'the helper': isolate.ZYGOTE.start()\n"
         "r = check_workbook(Path(sys.argv[1]).read_bytes(), rubric_root=Path(sys.argv[2]),\n"
         "                   limits=IntakeLimits(reader_memory_bytes=8 * 1024 * 1024))\n"
         "print(','.join(r.codes()))\n"
         "plain = Path(sys.argv[3]).read_bytes()\n"
         "print(check_workbook(plain, rubric_root=Path(sys.argv[2])).status)\n"
+        "print(isolate.ZYGOTE.running)\n"
     )
     plain = tmp_path / "template.xlsx"
     plain.write_bytes(template())
     done = subprocess.run(
-        [sys.executable, "-c", script, str(workbook), str(RUBRICS), str(plain)],
+        [sys.executable, "-c", script, str(workbook), str(RUBRICS), str(plain), forked_by],
         capture_output=True,
         text=True,
         timeout=120,
         check=True,
     )
-    codes, status = done.stdout.split()
+    codes, status, helper_running = done.stdout.split()
     assert codes in ("reader.memory", "reader.crashed")
     assert status == "invalid"
+    assert helper_running == str(forked_by == "the helper")
 
 
 def test_reader_that_aborts_the_interpreter_is_contained(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -67,47 +67,55 @@ def _state(pid: int) -> str | None:
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc (Linux)")
-def test_reader_dies_with_its_parent_on_kill_9(tmp_path: Path) -> None:
-    pid_file = tmp_path / "reader.pid"
+@pytest.mark.parametrize("forked_by", ["this process", "the helper"])
+def test_reader_dies_with_its_parent_on_kill_9(tmp_path: Path, forked_by: str) -> None:
+    # The server killed with kill -9 leaves no reader behind, nor (in the server's set-up)
+    # the helper that forked it.
+    pids = tmp_path / "pids"
     workbook = tmp_path / "t.xlsx"
     workbook.write_bytes(template())
     script = textwrap.dedent(
         """
         import os, sys, time
         from pathlib import Path
-        from app.intake import IntakeLimits, check_workbook, worker
+        from app.intake import IntakeLimits, check_workbook, isolate, worker
 
         def hang(op, data):
-            Path(sys.argv[1]).write_text(str(os.getpid()))
+            Path(sys.argv[1]).write_text(f"{os.getppid()} {os.getpid()}")
             time.sleep(60)
 
         worker.run_op = hang
+        if sys.argv[4] == "the helper":
+            isolate.ZYGOTE.start(fork=True)  # forked after the patch, so the reader hangs
         check_workbook(Path(sys.argv[2]).read_bytes(), rubric_root=Path(sys.argv[3]),
                        limits=IntakeLimits(reader_timeout_seconds=60))
         """
     )
     server = subprocess.Popen(
-        [sys.executable, "-c", script, str(pid_file), str(workbook), str(RUBRICS)]
+        [sys.executable, "-c", script, str(pids), str(workbook), str(RUBRICS), forked_by]
     )
-    reader = 0
+    parent = reader = 0
     try:
         deadline = time.monotonic() + 30
-        while not pid_file.exists() or not pid_file.read_text():
+        while not pids.exists() or not pids.read_text():
             assert server.poll() is None and time.monotonic() < deadline, "no reader started"
             time.sleep(0.05)
-        reader = int(pid_file.read_text())
-        assert _state(reader) not in (None, "Z")
+        parent, reader = map(int, pids.read_text().split())
+        assert (parent == server.pid) == (forked_by == "this process")
+        assert _state(parent) not in (None, "Z") and _state(reader) not in (None, "Z")
         os.kill(server.pid, signal.SIGKILL)
         server.wait(timeout=10)
         deadline = time.monotonic() + 3
-        while _state(reader) not in (None, "Z") and time.monotonic() < deadline:
+        while {_state(parent), _state(reader)} - {None, "Z"} and time.monotonic() < deadline:
             time.sleep(0.05)
+        assert _state(parent) in (None, "Z"), "the helper outlived the server"
         assert _state(reader) in (None, "Z"), "the reader outlived its parent"
     finally:
         if server.poll() is None:
             server.kill()
-        if reader and _state(reader) not in (None, "Z"):
-            os.kill(reader, signal.SIGKILL)
+        for pid in (parent, reader):
+            if pid and pid != server.pid and _state(pid) not in (None, "Z"):
+                os.kill(pid, signal.SIGKILL)
 
 
 def _stuck_first(marker: Path, real):

@@ -1,0 +1,300 @@
+"""A small process, started once with the server, that forks the isolated readers.
+
+Forking copies the forking process's page tables, so a reader forked from the server costs
+more as the server grows (3.7 ms at 51 MB of RSS, 33 ms at 910 MB, measured for issue 15).
+Forked from this helper instead, whose memory is small and stays so, a reader costs the
+same however large the server is or grows.
+
+The helper (the "zygote") is single-threaded: it waits on a control socket, and for each
+read receives one end of a fresh socket pair (``SCM_RIGHTS``) and forks a reader onto it.
+The reader sends its pid first (so the server can kill it at the time limit), receives the
+payload, then runs ``worker.forked_entry`` with the same limits as a reader forked from the
+server; when it exits, the helper reaps it and sends its exit code on the same socket.
+Frames are tagged: ``P`` pid, ``A`` answer, ``S`` exit status.
+
+The helper is a fresh interpreter holding just the readers (see ``Zygote.start``). Both
+die with their parent (``PR_SET_PDEATHSIG``): a server killed with ``kill -9`` takes
+the helper with it, and the helper its readers. If the helper is gone or unresponsive, the
+server forks the reader itself, as before (``isolate``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import selectors
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+from multiprocessing.connection import Connection
+
+from app.intake import worker
+
+#: how long the helper may take to answer with a reader's pid before it counts as stuck
+#: (it was forked with a lock held by another thread of the server): it is then replaced.
+STARTED_WITHIN_SECONDS = 1.0
+#: how long a new helper may take to import the readers and say it is ready
+READY_WITHIN_SECONDS = 30.0
+# The spawned helper's program: its arguments are the control socket's fd and the server's pid.
+_SPAWN = "import sys; from app.intake.zygote import main; main(int(sys.argv[1]), int(sys.argv[2]))"
+
+
+class Unavailable(Exception):
+    """The helper cannot take this read; fork from the server instead."""
+
+
+class ReaderEnded(Exception):
+    """The reader exited without answering; ``code`` as ``Process.exitcode`` gives it."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class ReaderLate(Exception):
+    """The reader did not answer in time; it has been killed."""
+
+
+class Zygote:
+    """The server's handle on one helper process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._control: socket.socket | None = None
+        self._spawned: subprocess.Popen[bytes] | None = None
+        self.pid: int | None = None
+
+    def start(self, *, fork: bool = False) -> None:
+        """Start the helper, from the thread that lives longest (it dies with that thread).
+
+        By default a fresh interpreter that imports the readers only (about 50 MB, where the
+        server maps 200 MB or more at start-up: a reader forked from it costs some 4 ms, not
+        30). ``fork=True`` forks this process instead, keeping its state as it is now (the
+        tests use it to reach readers they have patched). Waits until the helper is ready;
+        if it does not come up, readers are forked from this process.
+        """
+        with self._lock:
+            if self._control is not None:
+                return
+            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            parent = os.getpid()
+            if fork:
+                pid = os.fork()
+                if pid == 0:  # pragma: no cover - the helper's own loop
+                    ours.close()
+                    try:
+                        _serve(theirs, parent)
+                    finally:
+                        os._exit(0)
+            else:
+                command = [sys.executable, "-c", _SPAWN, str(theirs.fileno()), str(parent)]
+                self._spawned = subprocess.Popen(command, pass_fds=[theirs.fileno()])
+                pid = self._spawned.pid
+            theirs.close()
+            ours.settimeout(READY_WITHIN_SECONDS)
+            try:
+                ready = ours.recv(16) == b"ready"
+            except OSError:
+                ready = False
+            ours.settimeout(None)
+            self._control, self.pid = ours, pid
+        if not ready:
+            self.stop()
+
+    def stop(self) -> None:
+        """Close the control socket (the helper exits on it) and reap the helper."""
+        with self._lock:
+            control, pid, spawned = self._control, self.pid, self._spawned
+            self._control = self.pid = self._spawned = None
+        if control is not None:
+            control.close()
+        if spawned is not None:
+            spawned.kill()
+            spawned.wait()
+        elif pid is not None:
+            with contextlib.suppress(ProcessLookupError, ChildProcessError):
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+
+    @property
+    def running(self) -> bool:
+        return self._control is not None
+
+    def run(
+        self, op: str, payload: bytes, memory_bytes: int, cpu_seconds: int, seconds: float
+    ) -> bytes:
+        """The reader's answer to ``op`` on ``payload``.
+
+        Raises
+        ------
+        Unavailable
+            The helper is gone or stuck (it is stopped; the caller forks the reader itself).
+        ReaderEnded
+            The reader exited without answering.
+        ReaderLate
+            No answer within ``seconds``; the reader was killed.
+        """
+        ours, theirs = socket.socketpair()
+        header = json.dumps({"op": op, "memory": memory_bytes, "cpu": cpu_seconds}).encode()
+        try:
+            with self._lock:
+                sent = self._control is not None
+                if self._control is not None:
+                    socket.send_fds(self._control, [header], [theirs.fileno()])
+        except OSError:
+            sent = False
+        finally:
+            theirs.close()
+        with ours:
+            if not sent:
+                self.stop()
+                raise Unavailable
+            return self._exchange(ours, payload, seconds)
+
+    def _exchange(self, sock: socket.socket, payload: bytes, seconds: float) -> bytes:
+        # Every step has a timeout: a reader that dies before reading its payload leaves
+        # the helper's end open, and an unbounded send would wait for ever.
+        deadline = time.monotonic() + seconds
+        try:
+            sock.settimeout(min(STARTED_WITHIN_SECONDS, seconds))
+            pid = int(_recv_frame(sock)[1:])
+        except (OSError, EOFError, ValueError):  # TimeoutError is an OSError
+            self.stop()
+            raise Unavailable from None
+        try:
+            sock.settimeout(max(0.001, deadline - time.monotonic()))
+            _send_frame(sock, payload)
+            while True:
+                sock.settimeout(max(0.001, deadline - time.monotonic()))
+                frame = _recv_frame(sock)
+                if frame[:1] == b"A":
+                    return frame[1:]
+                if frame[:1] == b"S":
+                    raise ReaderEnded(int(frame[1:]))
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)  # the helper reaps it
+            raise ReaderLate from None
+        except (OSError, EOFError):
+            self.stop()  # the helper died, and its reader with it
+            raise ReaderEnded(1) from None
+
+
+# Frames as multiprocessing.connection.Connection writes them (the reader and the helper
+# use one): a signed 4-byte big-endian length, or -1 and an 8-byte length.
+def _send_frame(sock: socket.socket, data: bytes) -> None:
+    if len(data) > 0x7FFFFFFF:
+        sock.sendall(struct.pack("!iQ", -1, len(data)))
+    else:
+        sock.sendall(struct.pack("!i", len(data)))
+    sock.sendall(data)
+
+
+def _recv_exactly(sock: socket.socket, size: int) -> bytes:
+    buffer = bytearray(size)
+    view = memoryview(buffer)
+    got = 0
+    while got < size:
+        count = sock.recv_into(view[got:])
+        if count == 0:
+            raise EOFError
+        got += count
+    return bytes(buffer)
+
+
+def _recv_frame(sock: socket.socket) -> bytes:
+    (size,) = struct.unpack("!i", _recv_exactly(sock, 4))
+    if size == -1:
+        (size,) = struct.unpack("!Q", _recv_exactly(sock, 8))
+    return _recv_exactly(sock, size)
+
+
+def main(control_fd: int, parent: int) -> None:
+    """The spawned helper: load what the readers use, then serve (never returns)."""
+    import defusedxml.ElementTree  # noqa: F401
+    import openpyxl  # noqa: F401
+    import xlrd  # noqa: F401
+
+    from app.intake import annotate_child, readers, readers_ods, readers_xlsx  # noqa: F401
+
+    try:
+        _serve(socket.socket(fileno=control_fd), parent)
+    finally:
+        os._exit(0)
+
+
+def _serve(control: socket.socket, parent: int) -> None:
+    """The helper's loop: fork a reader for each socket received; report each exit."""
+    worker.die_with_parent(parent)
+    control.send(b"ready")
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_r, False)
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    selector = selectors.DefaultSelector()
+    selector.register(control, selectors.EVENT_READ)
+    selector.register(wake_r, selectors.EVENT_READ)
+    readers: dict[int, Connection] = {}
+    while True:
+        for key, _ in selector.select():
+            if key.fileobj is control:
+                message, fds, _, _ = socket.recv_fds(control, 4096, 1)
+                if not message:
+                    return  # the server closed the control socket, or is gone
+                conn = Connection(fds[0])
+                pid = os.fork()
+                if pid == 0:
+                    signal.set_wakeup_fd(-1)
+                    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                    for fd in (wake_r, wake_w, control.fileno()):
+                        os.close(fd)
+                    for other in readers.values():  # another read's end would hide its EOF
+                        other.close()
+                    _reader(conn, json.loads(message), os.getppid())
+                readers[pid] = conn
+            else:
+                try:
+                    while os.read(wake_r, 512):
+                        pass
+                except BlockingIOError:
+                    pass
+                _reap(readers)
+
+
+def _reap(readers: dict[int, Connection]) -> None:
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        conn = readers.pop(pid, None)
+        if conn is not None:
+            with contextlib.suppress(OSError):  # the server may have its answer and be gone
+                conn.send_bytes(b"S%d" % os.waitstatus_to_exitcode(status))
+            conn.close()
+
+
+def _reader(conn: Connection, header: dict[str, object], zygote: int) -> None:
+    """In the forked reader: pid, payload, then the limited read (never returns)."""
+    try:
+        conn.send_bytes(b"P%d" % os.getpid())
+        payload = conn.recv_bytes()
+    except (EOFError, OSError):
+        os._exit(1)
+    worker.forked_entry(
+        conn,
+        str(header["op"]),
+        payload,
+        int(header["memory"]),  # type: ignore[call-overload]
+        int(header["cpu"]),  # type: ignore[call-overload]
+        parent_pid=zygote,
+        tag=b"A",
+    )
