@@ -18,12 +18,14 @@ from functools import cache
 from typing import Annotated, Any, Generic, Literal, NamedTuple, TypeVar
 from urllib.parse import quote
 
+import orjson
 from fastapi import Depends, Query, Request, Response
 from pydantic import BaseModel, Field, computed_field
 from sqlalchemy import func, literal_column
 from sqlmodel import Session, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from app.core import conditional
 from app.core.errors import Location, ProblemError
 from app.core.params import MAX_LIMIT, MAX_OFFSET, PlainText
 from app.masterdata import all_provinces, find_province
@@ -102,6 +104,19 @@ class Pager:
 
     def page(self, items: Sequence[T], total: int) -> Page[T]:
         """The envelope of ``items``, with the ``Link`` header of the neighbouring pages."""
+        self.response.headers["Link"] = self.links(total)
+        limit, offset = self.window.limit, self.window.offset
+        return Page[T](items=list(items), total=total, limit=limit, offset=offset)
+
+    def encoded(self, items: Sequence[dict[str, Any]], total: int) -> Response:
+        """The envelope of ``items`` (rows already in their public form) as JSON, encoded
+        once, with its ``Link`` header and an ETag (``If-None-Match`` gets a 304)."""
+        limit, offset = self.window.limit, self.window.offset
+        body = orjson.dumps({"items": items, "total": total, "limit": limit, "offset": offset})
+        return conditional.json_response(self.request, body, {"Link": self.links(total)})
+
+    def links(self, total: int) -> str:
+        """The ``Link`` header value: the first, previous, next and last pages."""
         limit, offset = self.window.limit, self.window.offset
         links = {"first": 0}
         if offset > 0:
@@ -111,12 +126,11 @@ class Pager:
         links["last"] = max(0, (total - 1) // limit * limit)
         url = self.request.url
         # A header is Latin-1: a path such as /programme/江苏 goes out percent-encoded.
-        self.response.headers["Link"] = ", ".join(
+        return ", ".join(
             f"<{quote(str(url.include_query_params(limit=limit, offset=at)), safe=URL_SAFE)}>; "
             f'rel="{rel}"'
             for rel, at in links.items()
         )
-        return Page[T](items=list(items), total=total, limit=limit, offset=offset)
 
 
 async def _pager(

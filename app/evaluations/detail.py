@@ -13,18 +13,37 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Text, cast
-from sqlalchemy.orm import defer
-from sqlmodel import Session, col, select
+from sqlalchemy import Text, cast, select
+from sqlmodel import Session
 
-from app.auth.service import Principal
+from app.auth.service import Principal, ensure_may_see
+from app.core.errors import NotFound
 from app.core.listing import province_code
 from app.evaluations import identity
-from app.evaluations.models import CohortRun, Evaluation
-from app.evaluations.service import get_evaluation, review_states
+from app.evaluations.models import CohortRun, Evaluation, RunStatus
+from app.evaluations.service import review_states
 
-#: loader options: the breakdown is read as its stored bytes, never as an object
-WITHOUT_RESULT = (defer(Evaluation.result),)  # type: ignore[arg-type]
+_EVALUATIONS = Evaluation.__table__  # type: ignore[attr-defined]
+_RUNS = CohortRun.__table__  # type: ignore[attr-defined]
+
+#: One read for the whole detail but its review: every column of the evaluation (its
+#: breakdown as the stored text, never decoded), and of its run what the reader is told
+#: (the run's summary is read only for the two parts a detail shows, not decoded whole).
+_READ = select(
+    *(c for c in _EVALUATIONS.c if c.key != "result"),
+    cast(_EVALUATIONS.c.result, Text).label("result_text"),
+    _RUNS.c.status.label("run_status"),
+    _RUNS.c.rubric_id.label("run_rubric_id"),
+    _RUNS.c.rubric_version.label("run_rubric_version"),
+    _RUNS.c.rubric_sha256.label("run_rubric_sha256"),
+    _RUNS.c.input_sha256.label("run_input_sha256"),
+    _RUNS.c.batch_id.label("run_batch_id"),
+    _RUNS.c.created_at.label("run_created_at"),
+    _RUNS.c.summary[("robustness", "status")].as_string().label("robustness_status"),
+    _RUNS.c.summary["input_not_collected"].label("input_not_collected"),
+).select_from(_EVALUATIONS.join(_RUNS, _RUNS.c.id == _EVALUATIONS.c.run_id))
+
+_OWN_COLUMNS = tuple(c.key for c in _EVALUATIONS.c if c.key != "result")
 
 
 @dataclass(frozen=True)
@@ -37,8 +56,20 @@ class Detail:
 
 def evaluation_detail(session: Session, principal: Principal, evaluation_id: int) -> Detail:
     """An evaluation with its breakdown, the run it came from, whether it is current (else
-    ``superseded_by`` the current one) and the review in force."""
-    return _detail(session, get_evaluation(session, principal, evaluation_id, WITHOUT_RESULT))
+    ``superseded_by`` the current one) and the review in force; another province's is a 404,
+    as a missing one is."""
+    row = session.exec(_READ.where(_EVALUATIONS.c.id == evaluation_id)).first()  # type: ignore[call-overload]
+    if row is None:
+        raise NotFound("evaluation", "评估结果", evaluation_id, "evaluation")
+    ensure_may_see(
+        principal,
+        row.province_code,
+        what_en="evaluation",
+        what_zh="评估结果",
+        ident=evaluation_id,
+        object_type="evaluation",
+    )
+    return _detail(session, row)
 
 
 def current_evaluation_detail(
@@ -47,33 +78,42 @@ def current_evaluation_detail(
     """The current evaluation of ``province`` (a code or any name form) in ``year``."""
     code = province_code(province)
     assert code is not None
-    row = identity.get_current(session, principal, year, code, WITHOUT_RESULT)
+    what_en, what_zh, ident = "current evaluation", "当前评估结果", f"{year}/{code}"
+    ensure_may_see(
+        principal, code, what_en=what_en, what_zh=what_zh, ident=ident, object_type="evaluation"
+    )
+    row = session.exec(  # type: ignore[call-overload]
+        _READ.where(
+            _RUNS.c.status == RunStatus.current,
+            _EVALUATIONS.c.year == year,
+            _EVALUATIONS.c.province_code == code,
+        )
+    ).first()
+    if row is None:
+        raise NotFound(what_en, what_zh, ident)
     return _detail(session, row)
 
 
-def stored_result(session: Session, evaluation_id: int) -> bytes:
-    """The breakdown's stored JSON text, as bytes, undecoded."""
-    text = session.exec(
-        select(cast(col(Evaluation.result), Text)).where(Evaluation.id == evaluation_id)
-    ).one()
-    return str(text).encode("utf-8")
-
-
-def _robustness_status(run: CohortRun | None) -> str | None:
-    """``done`` or ``pending`` (see app.evaluations.robustness); None for older runs."""
-    return ((run.summary if run else {}).get("robustness") or {}).get("status")
-
-
-def _detail(session: Session, row: Evaluation) -> Detail:
-    assert row.id is not None
-    # Read once and held: the session's identity map keeps rows only while they are
-    # referenced, so history_fields gets this same run instead of loading (and decoding its
-    # summary) again.
-    run = session.get(CohortRun, row.run_id)
-    fields = {
-        **row.model_dump(exclude={"result"}),
-        **identity.history_fields(session, row),
-        "review": review_states(session, [row]).get(row.id),
-        "robustness_status": _robustness_status(run),
-    }
-    return Detail(fields, stored_result(session, row.id))
+def _detail(session: Session, row: Any) -> Detail:
+    fields = {key: getattr(row, key) for key in _OWN_COLUMNS}
+    is_current = row.run_status == RunStatus.current
+    successor = None if is_current else identity.current_of(session, row.year, row.province_code)
+    fields.update(
+        run_status=row.run_status,
+        run={
+            "id": row.run_id,
+            "status": row.run_status,
+            "rubric": f"{row.run_rubric_id}@{row.run_rubric_version}",
+            "rubric_sha256": row.run_rubric_sha256,
+            "input_sha256": row.run_input_sha256,
+            "batch_id": row.run_batch_id,
+            "created_at": row.run_created_at,
+            "input_not_collected": (row.input_not_collected or {}).get(row.province_code),
+        },
+        current=is_current,
+        superseded_by=successor.id if successor is not None else None,
+        current_url=identity.stable_url(row.year, row.province_code),
+        review=review_states(session, [row]).get(row.id),
+        robustness_status=row.robustness_status,
+    )
+    return Detail(fields, str(row.result_text).encode("utf-8"))

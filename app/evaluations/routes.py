@@ -7,12 +7,21 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, Field
+from sqlalchemy import RowMapping
 from sqlmodel import Session
 
 from app.auth.deps import AdminUser, AnyUser
 from app.auth.service import Principal
 from app.core import conditional
-from app.core.listing import Decision, Page, PagerDep, ProvinceFilter, TypeFilter, Window
+from app.core.listing import (
+    Decision,
+    Page,
+    PagerDep,
+    ProvinceFilter,
+    TypeFilter,
+    Window,
+    province_names,
+)
 from app.core.params import IdPath, PlainText, YearPath, YearQuery
 from app.deps import DatabaseDep, SessionDep, SettingsDep
 from app.evaluations import detail as evaluation_detail
@@ -107,7 +116,7 @@ async def list_evaluations(
             "unit_type, total, rank, decision",
         ),
     ] = "year,unit_type,rank,province_code",
-) -> Page[EvaluationRow]:
+) -> Response:
     """The cohort table of the current runs (a province sees only its own rows)."""
     filters = {
         "year": year,
@@ -119,29 +128,37 @@ async def list_evaluations(
         "sort": sort,
     }
     items, total = await db.run(_cohort_rows, principal, filters, pager.window)
-    return pager.page(items, total)
+    return pager.encoded(items, total)
 
 
 def _cohort_rows(
     session: Session, principal: Principal, filters: dict[str, Any], window: Window
-) -> tuple[list[EvaluationRow], int]:
-    """One page of the cohort table and the count of every matching row."""
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of the cohort table, each row as it is served, and the count of every
+    matching row.
+
+    The rows are read as plain columns and put in their public form (the fields of
+    :class:`EvaluationRow`) directly, then encoded once: no evaluation or model is built
+    for a table row. ``tests/api/test_evaluation_table.py`` holds every row to that model.
+    """
     rows, total = evaluations_service.list_evaluations(
         session, principal, **filters, window=window, breakdowns=False
     )
     states = evaluations_service.review_states(session, rows)
-    items = [
-        EvaluationRow.model_validate(
-            {
-                # the public columns only: the stored breakdown is never read for a table
-                **EvaluationPublic.model_validate(r, from_attributes=True).model_dump(),
-                **evaluations_service.decisions(r.decision, r.target_type, states.get(r.id or 0)),
-                "review": states.get(r.id or 0),
-            }
-        )
-        for r in rows
-    ]
-    return items, total
+    return [_table_row(row._mapping, states.get(row.id)) for row in rows], total
+
+
+def _table_row(columns: RowMapping, review: ReviewState | None) -> dict[str, Any]:
+    name_zh, name_en = province_names(columns["province_code"])
+    chosen = evaluations_service.decisions(columns["decision"], columns["target_type"], review)
+    return {
+        **columns,
+        "province_name_zh": name_zh,
+        "province_name_en": name_en,
+        "review": review.model_dump() if review is not None else None,
+        "proposed": chosen["proposed"].model_dump(),
+        "final": chosen["final"].model_dump(),
+    }
 
 
 def _encoded(detail: Detail, request: Request) -> Response:

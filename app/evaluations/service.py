@@ -12,11 +12,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
-from typing import Any
+from typing import Any, Literal, Protocol, overload
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, text
-from sqlalchemy.orm import defer
+from sqlalchemy import Row, func, text
 from sqlmodel import Session, col, select
 
 from app.audit import service as audit_service
@@ -30,8 +29,15 @@ from app.evaluations import years
 from app.evaluations.cohort import CohortInput, build_input, current_submissions
 from app.evaluations.grades import TaskGrade
 from app.evaluations.grades import annotate as annotate_grades
-from app.evaluations.models import CohortRun, Evaluation, RunInput, RunStatus, YearRubricPublic
-from app.evaluations.staleness import DECIDING, latest_reviews, mark_stale_reviews
+from app.evaluations.models import (
+    CohortRun,
+    Evaluation,
+    EvaluationPublic,
+    RunInput,
+    RunStatus,
+    YearRubricPublic,
+)
+from app.evaluations.staleness import DECIDING, mark_stale_reviews, newest_deciding
 from app.evaluations.store import write_evaluations
 from app.evaluations.years import (
     DEFAULT_RUBRIC_ID,
@@ -388,11 +394,53 @@ def _order(sort: str) -> list[Any]:
                 "（前加 - 表示降序，多个以逗号分隔）。",
                 location=Location(field="sort"),
             )
-        column = col(getattr(Evaluation, name))
+        column = _EVALUATIONS[name]
         order.append(
             column.desc().nulls_last() if part.startswith("-") else column.asc().nulls_last()
         )
     return order
+
+
+_EVALUATIONS = Evaluation.__table__.c  # type: ignore[attr-defined]
+_RUNS = CohortRun.__table__.c  # type: ignore[attr-defined]
+
+#: the cohort table's columns: the public ones (never the stored breakdown or robustness
+#: summary, the largest part of a row, which a table needs neither of)
+TABLE_COLUMNS = tuple(_EVALUATIONS[name] for name in EvaluationPublic.model_fields)
+
+
+@overload
+def list_evaluations(
+    session: Session,
+    principal: Principal,
+    *,
+    year: int | None = None,
+    province: str | None = None,
+    unit_type: str | None = None,
+    decision: str | None = None,
+    proposed: str | None = None,
+    fragile: bool | None = None,
+    sort: str = "year,unit_type,rank,province_code",
+    window: Window | None = None,
+    breakdowns: Literal[True] = True,
+) -> Rows[Evaluation]: ...
+
+
+@overload
+def list_evaluations(
+    session: Session,
+    principal: Principal,
+    *,
+    year: int | None = None,
+    province: str | None = None,
+    unit_type: str | None = None,
+    decision: str | None = None,
+    proposed: str | None = None,
+    fragile: bool | None = None,
+    sort: str = "year,unit_type,rank,province_code",
+    window: Window | None = None,
+    breakdowns: Literal[False],
+) -> Rows[Row[Any]]: ...
 
 
 def list_evaluations(
@@ -408,44 +456,43 @@ def list_evaluations(
     sort: str = "year,unit_type,rank,province_code",
     window: Window | None = None,
     breakdowns: bool = True,
-) -> Rows[Evaluation]:
+) -> Rows[Any]:
     """The current runs' evaluations visible to ``principal`` (a province: its own).
 
     ``province`` is a resolved code; another province's, asked by a province, is empty.
     ``decision`` matches the *final* decision — the evaluator's when a confirm or
     override is in force, else the engine's proposal; ``proposed`` matches the proposal.
-    ``breakdowns=False`` leaves each row's stored result and robustness summary unread (the
-    largest part of a row; a table needs neither).
+    ``breakdowns=False`` reads only :data:`TABLE_COLUMNS`, as plain rows rather than
+    evaluations: the table of a year is read without decoding or building anything else.
     """
-    order = [*_order(sort), col(Evaluation.id).asc()]
+    order = [*_order(sort), _EVALUATIONS.id.asc()]
     # The year is chosen on the runs, and the rows by their run: every upload re-scores its
     # year into a new run, so a year holds 32 rows per run ever made; filtering the rows by
     # year would read all of them (0.57 ms for 656 rows of one demo year on SQLite), by run
     # only the current 32 (0.04 ms), however long the history grows.
-    current = select(CohortRun.id).where(CohortRun.status == RunStatus.current)
+    current = select(_RUNS.id).where(_RUNS.status == RunStatus.current)
     if year is not None:
-        current = current.where(CohortRun.year == year)
-    query = select(Evaluation).where(col(Evaluation.run_id).in_(current))
-    if not breakdowns:
-        query = query.options(defer(Evaluation.result), defer(Evaluation.robustness))  # type: ignore[arg-type]
+        current = current.where(_RUNS.year == year)
+    query: Any = select(Evaluation) if breakdowns else select(*TABLE_COLUMNS)
+    query = query.where(_EVALUATIONS.run_id.in_(current))
     if principal.is_province:
-        query = query.where(Evaluation.province_code == principal.province_code)
+        query = query.where(_EVALUATIONS.province_code == principal.province_code)
     if province is not None:
-        query = query.where(Evaluation.province_code == province)
+        query = query.where(_EVALUATIONS.province_code == province)
     if unit_type is not None:
-        query = query.where(Evaluation.unit_type == unit_type)
+        query = query.where(_EVALUATIONS.unit_type == unit_type)
     if decision is not None:
         in_force = _reviews_in_force()
         query = query.outerjoin(
             in_force,
-            (in_force.c.province_code == Evaluation.province_code)
-            & (in_force.c.year == Evaluation.year),
-        ).where(func.coalesce(in_force.c.final_decision, Evaluation.decision) == decision)
+            (in_force.c.province_code == _EVALUATIONS.province_code)
+            & (in_force.c.year == _EVALUATIONS.year),
+        ).where(func.coalesce(in_force.c.final_decision, _EVALUATIONS.decision) == decision)
     if proposed is not None:
-        query = query.where(Evaluation.decision == proposed)
+        query = query.where(_EVALUATIONS.decision == proposed)
     if fragile is not None:
         # Not yet computed (NULL) is neither fragile nor robust.
-        query = query.where(col(Evaluation.fragile).is_(fragile))
+        query = query.where(_EVALUATIONS.fragile.is_(fragile))
     return fetch_page(session, query.order_by(*order), window)
 
 
@@ -483,24 +530,55 @@ class ReviewState(BaseModel):
     stale_diff: dict[str, Any] | None = None
 
 
-def review_states(session: Session, rows: Sequence[Evaluation]) -> dict[int, ReviewState]:
+class _Owned(Protocol):
+    id: int | None
+    year: int
+    province_code: str
+
+
+#: the columns of a review that say what is in force, read without building the review
+_REVIEWS = Review.__table__.c  # type: ignore[attr-defined]
+_STATE_COLUMNS = tuple(
+    _REVIEWS[name]
+    for name in (
+        "id",
+        "province_code",
+        "action",
+        "final_decision",
+        "final_target_type",
+        "proposed_decision",
+        "proposed_target_type",
+        "stale",
+        "stale_diff",
+    )
+)
+
+
+def review_states(session: Session, rows: Sequence[_Owned]) -> dict[int, ReviewState]:
     """The review in force for each evaluation (by evaluation id), where there is one."""
+    wanted: dict[int, dict[str, list[int]]] = {}
+    for row in rows:
+        if row.id is not None:
+            wanted.setdefault(row.year, {}).setdefault(row.province_code, []).append(row.id)
     out: dict[int, ReviewState] = {}
-    for year in sorted({r.year for r in rows}):
-        latest = latest_reviews(session, year)
-        for row in rows:
-            review = latest.get(row.province_code) if row.year == year else None
-            if review is not None and row.id is not None and review.id is not None:
-                out[row.id] = ReviewState(
-                    review_id=review.id,
-                    action=review.action,
-                    final_decision=review.final_decision or "",
-                    final_target_type=review.final_target_type,
-                    proposed_decision=review.proposed_decision,
-                    proposed_target_type=review.proposed_target_type,
-                    stale=review.stale,
-                    stale_diff=review.stale_diff,
-                )
+    for year, provinces in sorted(wanted.items()):
+        # One province (a detail) is looked up alone; for a table, the year's few reviews in
+        # force (one per province at most) cost less to read than a list of codes to build.
+        only = provinces if len(provinces) == 1 else None
+        query = select(*_STATE_COLUMNS).where(_REVIEWS.id.in_(newest_deciding(year, only)))
+        for review in session.exec(query).all():
+            state = ReviewState(
+                review_id=review.id,
+                action=review.action,
+                final_decision=review.final_decision or "",
+                final_target_type=review.final_target_type,
+                proposed_decision=review.proposed_decision,
+                proposed_target_type=review.proposed_target_type,
+                stale=review.stale,
+                stale_diff=review.stale_diff,
+            )
+            for evaluation_id in provinces.get(review.province_code, ()):
+                out[evaluation_id] = state
     return out
 
 

@@ -11,8 +11,10 @@ proposal returns to what was decided on, the review is no longer stale. The revi
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.evaluations.models import CohortRun, Evaluation
@@ -21,17 +23,26 @@ from app.reviews.models import Review
 DECIDING = ("confirm", "override")
 
 
-def latest_reviews(session: Session, year: int) -> dict[str, Review]:
-    """The newest deciding review (confirm or override) of each province for ``year``;
-    grade-only reviews decide nothing."""
-    latest: dict[str, Review] = {}
-    for review in session.exec(
-        select(Review)
-        .where(Review.year == year, col(Review.action).in_(DECIDING))
-        .order_by(col(Review.id).desc())
-    ).all():
-        latest.setdefault(review.province_code, review)
-    return latest
+def newest_deciding(year: int, provinces: Collection[str] | None = None) -> Any:
+    """A subquery: the id of the newest deciding review (confirm or override) of each
+    province in ``year`` (only ``provinces`` when given); grade-only reviews decide nothing.
+
+    The database picks the newest of each province, so a year's long review history is never
+    read to find the few reviews in force."""
+    reviews = Review.__table__.c  # type: ignore[attr-defined]
+    newest = select(func.max(reviews.id)).where(reviews.year == year, reviews.action.in_(DECIDING))
+    if provinces is not None:
+        newest = newest.where(reviews.province_code.in_(sorted(provinces)))
+    return newest.group_by(reviews.province_code)
+
+
+def latest_reviews(
+    session: Session, year: int, provinces: Collection[str] | None = None
+) -> dict[str, Review]:
+    """The newest deciding review (confirm or override) of each province for ``year``
+    (of ``provinces`` only, when given); grade-only reviews decide nothing."""
+    query = select(Review).where(col(Review.id).in_(newest_deciding(year, provinces)))
+    return {review.province_code: review for review in session.exec(query).all()}
 
 
 def _side(
