@@ -77,11 +77,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        # Forked now, from the thread that serves until shutdown, while the process is at
-        # its smallest: workbook readers are forked from it, whatever the server grows to.
+        # Started now, from the thread that serves until shutdown (the helper dies with it):
+        # workbook readers are forked from the helper, whatever the server grows to.
         starts_zygote = not isolate.ZYGOTE.running
         if starts_zygote:
-            isolate.ZYGOTE.start()
+            # not waited for: the first read waits for what is left of its 0.3 s start
+            isolate.ZYGOTE.start(wait=False)
         yield
         if starts_zygote:
             isolate.ZYGOTE.stop()

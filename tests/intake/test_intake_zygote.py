@@ -67,6 +67,31 @@ def test_reports_are_the_same_as_from_a_reader_forked_here(helper) -> None:
     assert _no_readers_left(helper.pid)  # every reader exited and was reaped
 
 
+def test_a_helper_not_waited_for_is_waited_for_by_the_first_read(helper) -> None:
+    """The server starts its helper without waiting (``wait=False``): start returns before
+    the helper is ready, and the first read waits for it, then is forked by it."""
+    started = time.monotonic()
+    helper.start(wait=False)
+    assert time.monotonic() - started < 0.1  # the helper's own start takes some 0.3 s
+    assert helper.running and helper.pid is not None
+    report = check_workbook(guangdong_filled(), rubric_root=RUBRICS)
+    assert report.status == "valid"
+    assert helper.running  # it came up and served the read: not given up
+    assert _no_readers_left(helper.pid)
+
+
+def test_a_helper_that_never_comes_up_leaves_reads_to_the_server(helper, monkeypatch) -> None:
+    """A helper that dies while starting is given up at the first read, which is then
+    forked by the server as before."""
+    monkeypatch.setattr(
+        isolate.zygote, "_SPAWN", "import sys; sys.exit(3)"
+    )  # dies before it is ready
+    helper.start(wait=False)
+    report = check_workbook(guangdong_filled(), rubric_root=RUBRICS)
+    assert report.status == "valid"
+    assert not helper.running
+
+
 def test_a_reader_that_aborts_is_contained(helper, monkeypatch) -> None:
     monkeypatch.setattr(worker, "run_op", lambda op, data: os.abort())
     helper.start(fork=True)
