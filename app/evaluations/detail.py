@@ -96,23 +96,21 @@ def current_evaluation_detail(
 
 def _detail(session: Session, row: Any) -> Detail:
     fields = {key: getattr(row, key) for key in _OWN_COLUMNS}
-    is_current = row.run_status == RunStatus.current
-    successor = None if is_current else identity.current_of(session, row.year, row.province_code)
+    # the run as read with the evaluation: only the parts of its summary a detail shows
+    run = CohortRun(
+        id=row.run_id,
+        year=row.year,
+        rubric_id=row.run_rubric_id,
+        rubric_version=row.run_rubric_version,
+        rubric_sha256=row.run_rubric_sha256,
+        input_sha256=row.run_input_sha256,
+        status=row.run_status,
+        batch_id=row.run_batch_id,
+        created_at=row.run_created_at,
+        summary={"input_not_collected": row.input_not_collected or {}},
+    )
     fields.update(
-        run_status=row.run_status,
-        run={
-            "id": row.run_id,
-            "status": row.run_status,
-            "rubric": f"{row.run_rubric_id}@{row.run_rubric_version}",
-            "rubric_sha256": row.run_rubric_sha256,
-            "input_sha256": row.run_input_sha256,
-            "batch_id": row.run_batch_id,
-            "created_at": row.run_created_at,
-            "input_not_collected": (row.input_not_collected or {}).get(row.province_code),
-        },
-        current=is_current,
-        superseded_by=successor.id if successor is not None else None,
-        current_url=identity.stable_url(row.year, row.province_code),
+        identity.history_fields(session, row, run),
         review=review_states(session, [row]).get(row.id),
         robustness_status=row.robustness_status,
     )

@@ -9,7 +9,7 @@ run it came from. An older id stays readable as history and names its successor
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from sqlmodel import Session, col, select
 
@@ -83,9 +83,17 @@ def run_brief(run: CohortRun | None, province_code: str) -> dict[str, Any] | Non
     }
 
 
-def history_fields(session: Session, row: Evaluation) -> dict[str, Any]:
-    """``run``, ``current`` and ``superseded_by`` of an evaluation, and its stable URL."""
-    run = session.get(CohortRun, row.run_id)
+class _Located(Protocol):
+    run_id: int
+    year: int
+    province_code: str
+
+
+def history_fields(session: Session, row: _Located, run: CohortRun | None = None) -> dict[str, Any]:
+    """``run``, ``current`` and ``superseded_by`` of an evaluation, and its stable URL;
+    ``run`` is the evaluation's run when the caller has read it already."""
+    if run is None:
+        run = session.get(CohortRun, row.run_id)
     is_current = run is not None and run.status == RunStatus.current
     successor = None if is_current else current_of(session, row.year, row.province_code)
     return {

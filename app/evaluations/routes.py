@@ -30,6 +30,7 @@ from app.evaluations import service as evaluations_service
 from app.evaluations.detail import Detail
 from app.evaluations.models import EvaluationPublic
 from app.evaluations.service import (
+    CohortFilters,
     Decided,
     ReviewState,
     RubricAssignment,
@@ -115,24 +116,24 @@ async def list_evaluations(
             description="Comma-separated fields, '-' for descending: province_code, year, "
             "unit_type, total, rank, decision",
         ),
-    ] = "year,unit_type,rank,province_code",
+    ] = evaluations_service.DEFAULT_SORT,
 ) -> Response:
     """The cohort table of the current runs (a province sees only its own rows)."""
-    filters = {
-        "year": year,
-        "province": province,
-        "unit_type": type,
-        "decision": decision,
-        "proposed": proposed,
-        "fragile": fragile,
-        "sort": sort,
-    }
+    filters = CohortFilters(
+        year=year,
+        province=province,
+        unit_type=type,
+        decision=decision,
+        proposed=proposed,
+        fragile=fragile,
+        sort=sort,
+    )
     items, total = await db.run(_cohort_rows, principal, filters, pager.window)
     return pager.encoded(items, total)
 
 
 def _cohort_rows(
-    session: Session, principal: Principal, filters: dict[str, Any], window: Window
+    session: Session, principal: Principal, filters: CohortFilters, window: Window
 ) -> tuple[list[dict[str, Any]], int]:
     """One page of the cohort table, each row as it is served, and the count of every
     matching row.
@@ -141,9 +142,7 @@ def _cohort_rows(
     :class:`EvaluationRow`) directly, then encoded once: no evaluation or model is built
     for a table row. ``tests/api/test_evaluation_table.py`` holds every row to that model.
     """
-    rows, total = evaluations_service.list_evaluations(
-        session, principal, **filters, window=window, breakdowns=False
-    )
+    rows, total = evaluations_service.cohort_table(session, principal, window=window, **filters)
     states = evaluations_service.review_states(session, rows)
     return [_table_row(row._mapping, states.get(row.id)) for row in rows], total
 

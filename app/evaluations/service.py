@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
-from typing import Any, Literal, Protocol, overload
+from typing import Any, Protocol, TypedDict, Unpack
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Row, func, text
@@ -37,7 +37,7 @@ from app.evaluations.models import (
     RunStatus,
     YearRubricPublic,
 )
-from app.evaluations.staleness import DECIDING, mark_stale_reviews, newest_deciding
+from app.evaluations.staleness import mark_stale_reviews, newest_deciding
 from app.evaluations.store import write_evaluations
 from app.evaluations.years import (
     DEFAULT_RUBRIC_ID,
@@ -403,69 +403,68 @@ def _order(sort: str) -> list[Any]:
 
 _EVALUATIONS = Evaluation.__table__.c  # type: ignore[attr-defined]
 _RUNS = CohortRun.__table__.c  # type: ignore[attr-defined]
+_REVIEWS = Review.__table__.c  # type: ignore[attr-defined]
 
 #: the cohort table's columns: the public ones (never the stored breakdown or robustness
 #: summary, the largest part of a row, which a table needs neither of)
 TABLE_COLUMNS = tuple(_EVALUATIONS[name] for name in EvaluationPublic.model_fields)
 
 
-@overload
-def list_evaluations(
-    session: Session,
-    principal: Principal,
-    *,
-    year: int | None = None,
-    province: str | None = None,
-    unit_type: str | None = None,
-    decision: str | None = None,
-    proposed: str | None = None,
-    fragile: bool | None = None,
-    sort: str = "year,unit_type,rank,province_code",
-    window: Window | None = None,
-    breakdowns: Literal[True] = True,
-) -> Rows[Evaluation]: ...
+DEFAULT_SORT = "year,unit_type,rank,province_code"
 
 
-@overload
-def list_evaluations(
-    session: Session,
-    principal: Principal,
-    *,
-    year: int | None = None,
-    province: str | None = None,
-    unit_type: str | None = None,
-    decision: str | None = None,
-    proposed: str | None = None,
-    fragile: bool | None = None,
-    sort: str = "year,unit_type,rank,province_code",
-    window: Window | None = None,
-    breakdowns: Literal[False],
-) -> Rows[Row[Any]]: ...
+class CohortFilters(TypedDict, total=False):
+    """What a cohort listing may be narrowed and ordered by (every key optional)."""
+
+    year: int | None
+    #: a resolved province code; another province's, asked by a province, is empty
+    province: str | None
+    unit_type: str | None
+    #: the *final* decision: the evaluator's when a confirm or override is in force, else
+    #: the engine's proposal
+    decision: str | None
+    #: the engine's proposal
+    proposed: str | None
+    fragile: bool | None
+    #: comma-separated fields of SORT_FIELDS, ``-`` for descending
+    sort: str
 
 
 def list_evaluations(
     session: Session,
     principal: Principal,
     *,
-    year: int | None = None,
-    province: str | None = None,
-    unit_type: str | None = None,
-    decision: str | None = None,
-    proposed: str | None = None,
-    fragile: bool | None = None,
-    sort: str = "year,unit_type,rank,province_code",
     window: Window | None = None,
-    breakdowns: bool = True,
-) -> Rows[Any]:
-    """The current runs' evaluations visible to ``principal`` (a province: its own).
+    **filters: Unpack[CohortFilters],
+) -> Rows[Evaluation]:
+    """The current runs' evaluations visible to ``principal`` (a province: its own)."""
+    return fetch_page(session, _cohort_query(select(Evaluation), principal, filters), window)
 
-    ``province`` is a resolved code; another province's, asked by a province, is empty.
-    ``decision`` matches the *final* decision — the evaluator's when a confirm or
-    override is in force, else the engine's proposal; ``proposed`` matches the proposal.
-    ``breakdowns=False`` reads only :data:`TABLE_COLUMNS`, as plain rows rather than
-    evaluations: the table of a year is read without decoding or building anything else.
-    """
-    order = [*_order(sort), _EVALUATIONS.id.asc()]
+
+def cohort_table(
+    session: Session,
+    principal: Principal,
+    *,
+    window: Window | None = None,
+    **filters: Unpack[CohortFilters],
+) -> Rows[Row[Any]]:
+    """The rows :func:`list_evaluations` gives, as plain rows of :data:`TABLE_COLUMNS`
+    rather than evaluations: a year's table is read without decoding or building anything
+    else."""
+    return fetch_page(session, _cohort_query(select(*TABLE_COLUMNS), principal, filters), window)
+
+
+def _cohort_query(query: Any, principal: Principal, filters: CohortFilters) -> Any:
+    """``query`` (a select of evaluations or of their columns) narrowed to the current runs'
+    rows that ``principal`` may see and ``filters`` match, in their order."""
+    year, province, unit_type = (
+        filters.get("year"),
+        filters.get("province"),
+        filters.get("unit_type"),
+    )
+    decision, proposed = filters.get("decision"), filters.get("proposed")
+    fragile = filters.get("fragile")
+    order = [*_order(filters.get("sort", DEFAULT_SORT)), _EVALUATIONS.id.asc()]
     # The year is chosen on the runs, and the rows by their run: every upload re-scores its
     # year into a new run, so a year holds 32 rows per run ever made; filtering the rows by
     # year would read all of them (0.57 ms for 656 rows of one demo year on SQLite), by run
@@ -473,7 +472,6 @@ def list_evaluations(
     current = select(_RUNS.id).where(_RUNS.status == RunStatus.current)
     if year is not None:
         current = current.where(_RUNS.year == year)
-    query: Any = select(Evaluation) if breakdowns else select(*TABLE_COLUMNS)
     query = query.where(_EVALUATIONS.run_id.in_(current))
     if principal.is_province:
         query = query.where(_EVALUATIONS.province_code == principal.province_code)
@@ -493,19 +491,14 @@ def list_evaluations(
     if fragile is not None:
         # Not yet computed (NULL) is neither fragile nor robust.
         query = query.where(_EVALUATIONS.fragile.is_(fragile))
-    return fetch_page(session, query.order_by(*order), window)
+    return query.order_by(*order)
 
 
 def _reviews_in_force() -> Any:
     """A subquery: the newest confirm or override of each province and year."""
-    newest = (
-        select(func.max(Review.id).label("id"))
-        .where(col(Review.action).in_(DECIDING))
-        .group_by(col(Review.province_code), col(Review.year))
-    )
     return (
-        select(col(Review.province_code), col(Review.year), col(Review.final_decision))
-        .where(col(Review.id).in_(newest))
+        select(_REVIEWS.province_code, _REVIEWS.year, _REVIEWS.final_decision)
+        .where(_REVIEWS.id.in_(newest_deciding()))
         .subquery("in_force")
     )
 
@@ -537,7 +530,6 @@ class _Owned(Protocol):
 
 
 #: the columns of a review that say what is in force, read without building the review
-_REVIEWS = Review.__table__.c  # type: ignore[attr-defined]
 _STATE_COLUMNS = tuple(
     _REVIEWS[name]
     for name in (

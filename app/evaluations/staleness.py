@@ -23,25 +23,26 @@ from app.reviews.models import Review
 DECIDING = ("confirm", "override")
 
 
-def newest_deciding(year: int, provinces: Collection[str] | None = None) -> Any:
+def newest_deciding(year: int | None = None, provinces: Collection[str] | None = None) -> Any:
     """A subquery: the id of the newest deciding review (confirm or override) of each
-    province in ``year`` (only ``provinces`` when given); grade-only reviews decide nothing.
+    province and year (of ``year`` and ``provinces`` only, when given); grade-only reviews
+    decide nothing.
 
-    The database picks the newest of each province, so a year's long review history is never
-    read to find the few reviews in force."""
+    The database picks the newest of each, so a long review history is never read to find
+    the few reviews in force."""
     reviews = Review.__table__.c  # type: ignore[attr-defined]
-    newest = select(func.max(reviews.id)).where(reviews.year == year, reviews.action.in_(DECIDING))
+    newest = select(func.max(reviews.id)).where(reviews.action.in_(DECIDING))
+    if year is not None:
+        newest = newest.where(reviews.year == year)
     if provinces is not None:
         newest = newest.where(reviews.province_code.in_(sorted(provinces)))
-    return newest.group_by(reviews.province_code)
+    return newest.group_by(reviews.province_code, reviews.year)
 
 
-def latest_reviews(
-    session: Session, year: int, provinces: Collection[str] | None = None
-) -> dict[str, Review]:
-    """The newest deciding review (confirm or override) of each province for ``year``
-    (of ``provinces`` only, when given); grade-only reviews decide nothing."""
-    query = select(Review).where(col(Review.id).in_(newest_deciding(year, provinces)))
+def latest_reviews(session: Session, year: int) -> dict[str, Review]:
+    """The newest deciding review (confirm or override) of each province for ``year``;
+    grade-only reviews decide nothing."""
+    query = select(Review).where(col(Review.id).in_(newest_deciding(year)))
     return {review.province_code: review for review in session.exec(query).all()}
 
 

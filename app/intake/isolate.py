@@ -7,7 +7,7 @@ the readers are already imported, so a child costs milliseconds, and it ends wit
 ``os._exit`` without running the parent's exit handlers or touching its connections. A
 spawned interpreter would cost 0.3-1 s per upload, and multiprocessing's forkserver re-runs
 the caller's ``__main__`` (the CLI, the web server) in every child. A fork costs more the
-more the forking process maps, so the server forks a helper at start-up (``zygote``,
+more the forking process maps, so the server starts a helper at start-up (``zygote``,
 ``ZYGOTE.start()`` in the app's lifespan) and its readers are forked from that, with the
 same limits; without the helper (the CLI, or a helper gone or stuck) they are forked here.
 

@@ -67,7 +67,7 @@ def test_the_table_leaves_the_breakdowns_unread(session, evaluation, client, tok
     from app.auth.service import Principal
 
     admin = Principal(id=0, role=Role.admin)
-    rows = evaluations_service.list_evaluations(session, admin, year=YEAR, breakdowns=False).rows
+    rows = evaluations_service.cohort_table(session, admin, year=YEAR).rows
     assert set(rows[0]._mapping) == {c.key for c in evaluations_service.TABLE_COLUMNS}
     assert not {"result", "robustness"} & set(rows[0]._mapping)
     listed = client.get(f"/api/v1/evaluations?year={YEAR}", headers=bearer(tokens["evaluator"]))
