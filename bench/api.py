@@ -36,7 +36,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -151,11 +151,15 @@ def serve_supports_workers() -> bool:
 
 
 @contextlib.contextmanager
-def server(target: Target, tmp: Path, *, workers: int = 1) -> Iterator[str]:
-    """``ipeval serve`` on a free port against ``target``; yields the base URL."""
+def server(
+    target: Target, tmp: Path, *, workers: int = 1, env: Mapping[str, str] | None = None
+) -> Iterator[str]:
+    """``ipeval serve`` on a free port against ``target`` (``env`` added to its
+    environment); yields the base URL."""
     port = _free_port()
-    env = {
+    environ = {
         **os.environ,
+        **(env or {}),
         "IPEVAL_DATABASE_URL": target.url,
         "IPEVAL_SECRET_KEY": SECRET,
         "IPEVAL_DATA_DIR": str(tmp),
@@ -164,7 +168,7 @@ def server(target: Target, tmp: Path, *, workers: int = 1) -> Iterator[str]:
     command = [IPEVAL, "serve", "--port", str(port)]
     if workers > 1:
         command += ["--workers", str(workers)]
-    proc = subprocess.Popen(command, env=env, start_new_session=True)
+    proc = subprocess.Popen(command, env=environ, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import RowMapping
 from sqlmodel import Session
 
 from app.auth.deps import AdminUser, AnyUser
@@ -144,20 +143,20 @@ def _cohort_rows(
     """
     rows, total = evaluations_service.cohort_table(session, principal, window=window, **filters)
     states = evaluations_service.review_states(session, rows)
-    return [_table_row(row._mapping, states.get(row.id)) for row in rows], total
+    names = rows[0]._fields if rows else ()  # once a page: a row's own mapping builds its keys
+    table = [_table_row(dict(zip(names, row, strict=True)), states.get(row.id)) for row in rows]
+    return table, total
 
 
-def _table_row(columns: RowMapping, review: ReviewState | None) -> dict[str, Any]:
+def _table_row(columns: dict[str, Any], review: ReviewState | None) -> dict[str, Any]:
     name_zh, name_en = province_names(columns["province_code"])
-    chosen = evaluations_service.decisions(columns["decision"], columns["target_type"], review)
-    return {
-        **columns,
-        "province_name_zh": name_zh,
-        "province_name_en": name_en,
-        "review": review.model_dump() if review is not None else None,
-        "proposed": chosen["proposed"].model_dump(),
-        "final": chosen["final"].model_dump(),
-    }
+    columns.update(
+        province_name_zh=name_zh,
+        province_name_en=name_en,
+        review=review.model_dump() if review is not None else None,
+        **evaluations_service.decisions(columns["decision"], columns["target_type"], review),
+    )
+    return columns
 
 
 def _encoded(detail: Detail, request: Request) -> Response:

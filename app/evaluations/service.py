@@ -585,18 +585,19 @@ class Decided(BaseModel):
 
 def decisions(
     decision: str, target_type: str | None, review: ReviewState | None
-) -> dict[str, Decided]:
+) -> dict[str, dict[str, Any]]:
     """``proposed`` (the engine's) and ``final`` (the evaluator's decision in force, else the
-    proposal) of one evaluation."""
-    proposed = Decided(decision=decision, target_type=target_type, by="engine")
+    proposal) of one evaluation, each in the form of :class:`Decided` (built as plain data:
+    a table builds two per row)."""
+    proposed = {"decision": decision, "target_type": target_type, "by": "engine", "review_id": None}
     if review is None:
         return {"proposed": proposed, "final": proposed}
-    final = Decided(
-        decision=review.final_decision,
-        target_type=review.final_target_type,
-        by=review.action,
-        review_id=review.review_id,
-    )
+    final = {
+        "decision": review.final_decision,
+        "target_type": review.final_target_type,
+        "by": review.action,
+        "review_id": review.review_id,
+    }
     return {"proposed": proposed, "final": final}
 
 

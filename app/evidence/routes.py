@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -11,7 +12,7 @@ from app.core.downloads import attachment
 from app.core.errors import PROBLEM_JSON
 from app.core.listing import LINK_HEADER, Page, PagerDep
 from app.core.params import IdPath, PlainText
-from app.deps import SessionDep, SettingsDep
+from app.deps import DatabaseDep, SessionDep, SettingsDep
 from app.evidence import service as evidence_service
 from app.evidence.models import EvidencePublic
 from app.evidence.service import EXTENSIONS, Kind
@@ -36,7 +37,7 @@ PROBLEM: dict[str, Any] = {"content": {PROBLEM_JSON: {}}}
 )
 async def upload_evidence(
     request: Request,
-    session: SessionDep,
+    db: DatabaseDep,
     settings: SettingsDep,
     principal: SubmitterUser,
     submission_id: IdPath,
@@ -44,16 +45,21 @@ async def upload_evidence(
     target: Annotated[PlainText, Query(max_length=64, description="Task or indicator code")] = "",
 ) -> Any:
     """Attach an evidence file (自评估报告, or per task / indicator) to a submission."""
+    # received before a database slot is taken (a slow client holds none), then stored in
+    # one unit of work on a worker thread, off the event loop
     received = await receive_workbook(request, settings.max_upload_bytes)
-    return evidence_service.upload(
-        session,
+    return await db.run(
+        partial(
+            evidence_service.upload,
+            kind=kind,
+            target=target,
+            data=received.data,
+            filename=received.filename,
+        ),
         settings,
         principal,
         submission_id,
-        kind=kind,
-        target=target,
-        data=received.data,
-        filename=received.filename,
+        write=True,
     )
 
 

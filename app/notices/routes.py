@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -13,7 +14,7 @@ from app.core.downloads import attachment
 from app.core.errors import PROBLEM_JSON
 from app.core.listing import LINK_HEADER, Page, PagerDep
 from app.core.params import IdPath, Year, YearQuery
-from app.deps import SessionDep, SettingsDep
+from app.deps import DatabaseDep, SessionDep, SettingsDep
 from app.evidence import service as evidence_service
 from app.evidence.service import EvidencePublic
 from app.notices import appeals as appeals_service
@@ -141,23 +142,28 @@ def get_appeal(session: SessionDep, principal: AnyUser, appeal_id: IdPath) -> An
 )
 async def appeal_evidence(
     request: Request,
-    session: SessionDep,
+    db: DatabaseDep,
     settings: SettingsDep,
     principal: ProvinceUser,
     appeal_id: IdPath,
 ) -> Any:
     """Attach an evidence file to the province's own appeal."""
-    appeal = appeals_service.get(session, principal, appeal_id)
+    # the appeal is found (or refused) before a byte of the file is read; the file is
+    # received holding no database slot, then stored in a unit of work of its own
+    appeal = await db.run(appeals_service.get, principal, appeal_id)
     received = await receive_workbook(request, settings.max_upload_bytes)
-    return evidence_service.attach_to_appeal(
-        session,
+    return await db.run(
+        partial(
+            evidence_service.attach_to_appeal,
+            appeal_id=appeal_id,
+            province_code=appeal.province_code,
+            year=appeal.year,
+            data=received.data,
+            filename=received.filename,
+        ),
         settings,
         principal,
-        appeal_id=appeal_id,
-        province_code=appeal.province_code,
-        year=appeal.year,
-        data=received.data,
-        filename=received.filename,
+        write=True,
     )
 
 

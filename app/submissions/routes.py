@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -12,7 +13,7 @@ from app.auth.deps import AnyUser, SubmitterUser
 from app.core.docs import file_response
 from app.core.listing import Page, PagerDep, ProvinceFilter
 from app.core.params import IdPath, PlainText, YearPath, YearQuery
-from app.deps import SessionDep, SettingsDep
+from app.deps import DatabaseDep, SessionDep, SettingsDep
 from app.submissions import annotated
 from app.submissions import service as submissions_service
 from app.submissions.models import SubmissionPublic
@@ -65,26 +66,39 @@ def _download(data: bytes, filename: str, media_type: str) -> Response:
 async def upload_submission(
     request: Request,
     response: Response,
-    session: SessionDep,
+    db: DatabaseDep,
     settings: SettingsDep,
     principal: SubmitterUser,
     dry_run: Annotated[bool, Query(description="Check only; store nothing")] = False,
 ) -> UploadResult | DryRunResult:
     """Upload a filled-in workbook: checked, stored as a new version, and scored at once."""
+    # The body is received and checked before a database slot is taken: a slow client or a
+    # long read holds a thread and a reader, never one of the few slots every request needs.
     received = await receive_workbook(request, settings.max_upload_bytes)
-    result = await run_in_threadpool(
-        submissions_service.upload,
-        session,
+    annotated_url = str(request.url_for("get_annotated_workbook", key="KEY"))
+    outcome = await run_in_threadpool(
+        partial(
+            submissions_service.checked,
+            dry_run=dry_run,
+            annotated_url=annotated_url.replace("KEY", "{key}"),
+        ),
         settings,
         principal,
-        data=received.data,
-        filename=received.filename,
-        dry_run=dry_run,
-        annotated_url=str(request.url_for("get_annotated_workbook", key="KEY")).replace(
-            "KEY", "{key}"
-        ),
+        received.data,
     )
-    if isinstance(result, DryRunResult) or not result.created:
+    if isinstance(outcome, DryRunResult):
+        response.status_code = 200
+        return outcome
+    result = await db.run(
+        submissions_service.store_checked,
+        settings,
+        principal,
+        outcome,
+        received.data,
+        received.filename,
+        write=True,
+    )
+    if not result.created:
         response.status_code = 200
     return result
 

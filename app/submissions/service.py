@@ -147,6 +147,24 @@ def upload(
 
     ``annotated_url`` is formatted with ``key`` to link an invalid upload's annotated copy.
     """
+    outcome = checked(settings, principal, data, dry_run=dry_run, annotated_url=annotated_url)
+    if isinstance(outcome, DryRunResult):
+        return outcome
+    return store_checked(session, settings, principal, outcome, data, filename)
+
+
+def checked(
+    settings: Settings,
+    principal: Principal,
+    data: bytes,
+    *,
+    dry_run: bool = False,
+    annotated_url: str = "{key}",
+) -> IntakeReport | DryRunResult:
+    """The part of :func:`upload` that needs no database: the workbook checked in the
+    isolated reader, refused (unreadable, another province's, invalid) or passed on; a dry
+    run ends here. The API runs it before it takes a database slot, so a slow upload or read
+    never holds one."""
     report = check(settings, data, owner=reader_owner(principal))
     if report.status == "unreadable" or report.submission is None:
         raise _unreadable(report)
@@ -159,6 +177,22 @@ def upload(
         raise _invalid(report, annotated_url.format(key=key))
     if dry_run:
         return DryRunResult(province_code=code, year=year, report=_report_json(report))
+    return report
+
+
+def store_checked(
+    session: Session,
+    settings: Settings,
+    principal: Principal,
+    report: IntakeReport,
+    data: bytes,
+    filename: str,
+) -> UploadResult:
+    """The rest of :func:`upload`: a workbook that passed :func:`checked`, stored (or found
+    stored) and its year re-scored, inside the round's submission window."""
+    assert report.submission is not None
+    code = str(report.submission["province_code"])
+    year = int(report.submission["year"])
     # the round's submission window: refused after the deadline, or accepted and flagged late
     late = panels_service.check_window(session, year, utcnow(), "workbooks")
     return _store(session, settings, principal, report, data, filename, code, year, late=late)
