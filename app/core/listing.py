@@ -83,15 +83,19 @@ def fetch_page(session: Session, query: SelectOfScalar[T], window: Window | None
     if window is None:
         every = session.exec(query).all()
         return Rows(every, len(every))
+    total = int(session.exec(count_of(query)).one())
+    rows = session.exec(query.limit(window.limit).offset(window.offset)).all()
+    return Rows(rows, total)
+
+
+def count_of(query: Any) -> Any:
+    """``select count(*)`` of the rows ``query`` selects."""
     narrowed: Any = query.order_by(None)
     if not (narrowed._distinct or narrowed._group_by_clauses):
         # count the rows, not their columns: a wide column (a stored breakdown) in the
         # counted subquery would be read for nothing
         narrowed = narrowed.with_only_columns(literal_column("1"), maintain_column_froms=True)
-    counted = select(func.count()).select_from(narrowed.subquery())
-    total = int(session.exec(counted).one())
-    rows = session.exec(query.limit(window.limit).offset(window.offset)).all()
-    return Rows(rows, total)
+    return select(func.count()).select_from(narrowed.subquery())
 
 
 class Pager:

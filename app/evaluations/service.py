@@ -12,16 +12,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
-from typing import Any, Protocol, TypedDict, Unpack
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Row, func, text
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from app.audit import service as audit_service
 from app.auth.service import Principal, get_visible
 from app.core.errors import Location, NotFound, ProblemError
-from app.core.listing import Rows, Window, fetch_page
 from app.core.params import PlainText
 from app.core.settings import Settings
 from app.evaluations import robustness as robustness_service
@@ -32,13 +31,24 @@ from app.evaluations.grades import annotate as annotate_grades
 from app.evaluations.models import (
     CohortRun,
     Evaluation,
-    EvaluationPublic,
     RunInput,
     RunStatus,
     YearRubricPublic,
 )
-from app.evaluations.staleness import mark_stale_reviews, newest_deciding
+from app.evaluations.staleness import mark_stale_reviews
 from app.evaluations.store import write_evaluations
+from app.evaluations.table import (
+    DEFAULT_SORT,
+    SORT_FIELDS,
+    TABLE_COLUMNS,
+    CohortFilters,
+    Decided,
+    ReviewState,
+    cohort_table,
+    decisions,
+    list_evaluations,
+    review_states,
+)
 from app.evaluations.years import (
     DEFAULT_RUBRIC_ID,
     CurrentRubric,
@@ -55,9 +65,19 @@ from scoring.rounds import RoundError
 
 __all__ = [
     "DEFAULT_RUBRIC_ID",
+    "DEFAULT_SORT",
+    "SORT_FIELDS",
+    "TABLE_COLUMNS",
+    "CohortFilters",
     "CurrentRubric",
+    "Decided",
+    "ReviewState",
     "YearRubricPublic",
+    "cohort_table",
     "current_rubric",
+    "decisions",
+    "list_evaluations",
+    "review_states",
     "rubric_for_reading",
 ]
 
@@ -376,229 +396,9 @@ def evaluation_of_submission(session: Session, submission_id: int) -> Evaluation
     ).first()
 
 
-SORT_FIELDS = ("province_code", "year", "unit_type", "total", "rank", "decision")
-
-
-def _order(sort: str) -> list[Any]:
-    order: list[Any] = []
-    for part in (p.strip() for p in sort.split(",") if p.strip()):
-        name = part.lstrip("-")
-        if name not in SORT_FIELDS:
-            raise ProblemError(
-                code="sort_invalid",
-                title="Unprocessable Content",
-                status=422,
-                detail_en=f"Cannot sort by '{name}'; use {', '.join(SORT_FIELDS)} "
-                "(prefix '-' for descending, comma-separated).",
-                detail_zh=f"不能按“{name}”排序；可用：{', '.join(SORT_FIELDS)}"
-                "（前加 - 表示降序，多个以逗号分隔）。",
-                location=Location(field="sort"),
-            )
-        column = _EVALUATIONS[name]
-        order.append(
-            column.desc().nulls_last() if part.startswith("-") else column.asc().nulls_last()
-        )
-    return order
-
-
-_EVALUATIONS = Evaluation.__table__.c  # type: ignore[attr-defined]
-_RUNS = CohortRun.__table__.c  # type: ignore[attr-defined]
-_REVIEWS = Review.__table__.c  # type: ignore[attr-defined]
-
-#: the cohort table's columns: the public ones (never the stored breakdown or robustness
-#: summary, the largest part of a row, which a table needs neither of)
-TABLE_COLUMNS = tuple(_EVALUATIONS[name] for name in EvaluationPublic.model_fields)
-
-
-DEFAULT_SORT = "year,unit_type,rank,province_code"
-
-
-class CohortFilters(TypedDict, total=False):
-    """What a cohort listing may be narrowed and ordered by (every key optional)."""
-
-    year: int | None
-    #: a resolved province code; another province's, asked by a province, is empty
-    province: str | None
-    unit_type: str | None
-    #: the *final* decision: the evaluator's when a confirm or override is in force, else
-    #: the engine's proposal
-    decision: str | None
-    #: the engine's proposal
-    proposed: str | None
-    fragile: bool | None
-    #: comma-separated fields of SORT_FIELDS, ``-`` for descending
-    sort: str
-
-
-def list_evaluations(
-    session: Session,
-    principal: Principal,
-    *,
-    window: Window | None = None,
-    **filters: Unpack[CohortFilters],
-) -> Rows[Evaluation]:
-    """The current runs' evaluations visible to ``principal`` (a province: its own)."""
-    return fetch_page(session, _cohort_query(select(Evaluation), principal, filters), window)
-
-
-def cohort_table(
-    session: Session,
-    principal: Principal,
-    *,
-    window: Window | None = None,
-    **filters: Unpack[CohortFilters],
-) -> Rows[Row[Any]]:
-    """The rows :func:`list_evaluations` gives, as plain rows of :data:`TABLE_COLUMNS`
-    rather than evaluations: a year's table is read without decoding or building anything
-    else."""
-    return fetch_page(session, _cohort_query(select(*TABLE_COLUMNS), principal, filters), window)
-
-
-def _cohort_query(query: Any, principal: Principal, filters: CohortFilters) -> Any:
-    """``query`` (a select of evaluations or of their columns) narrowed to the current runs'
-    rows that ``principal`` may see and ``filters`` match, in their order."""
-    year, province, unit_type = (
-        filters.get("year"),
-        filters.get("province"),
-        filters.get("unit_type"),
-    )
-    decision, proposed = filters.get("decision"), filters.get("proposed")
-    fragile = filters.get("fragile")
-    order = [*_order(filters.get("sort", DEFAULT_SORT)), _EVALUATIONS.id.asc()]
-    # The year is chosen on the runs, and the rows by their run: every upload re-scores its
-    # year into a new run, so a year holds 32 rows per run ever made; filtering the rows by
-    # year would read all of them (0.57 ms for 656 rows of one demo year on SQLite), by run
-    # only the current 32 (0.04 ms), however long the history grows.
-    current = select(_RUNS.id).where(_RUNS.status == RunStatus.current)
-    if year is not None:
-        current = current.where(_RUNS.year == year)
-    query = query.where(_EVALUATIONS.run_id.in_(current))
-    if principal.is_province:
-        query = query.where(_EVALUATIONS.province_code == principal.province_code)
-    if province is not None:
-        query = query.where(_EVALUATIONS.province_code == province)
-    if unit_type is not None:
-        query = query.where(_EVALUATIONS.unit_type == unit_type)
-    if decision is not None:
-        in_force = _reviews_in_force()
-        query = query.outerjoin(
-            in_force,
-            (in_force.c.province_code == _EVALUATIONS.province_code)
-            & (in_force.c.year == _EVALUATIONS.year),
-        ).where(func.coalesce(in_force.c.final_decision, _EVALUATIONS.decision) == decision)
-    if proposed is not None:
-        query = query.where(_EVALUATIONS.decision == proposed)
-    if fragile is not None:
-        # Not yet computed (NULL) is neither fragile nor robust.
-        query = query.where(_EVALUATIONS.fragile.is_(fragile))
-    return query.order_by(*order)
-
-
-def _reviews_in_force() -> Any:
-    """A subquery: the newest confirm or override of each province and year."""
-    return (
-        select(_REVIEWS.province_code, _REVIEWS.year, _REVIEWS.final_decision)
-        .where(_REVIEWS.id.in_(newest_deciding()))
-        .subquery("in_force")
-    )
-
-
 def is_current(session: Session, evaluation: Evaluation) -> bool:
     run = session.get(CohortRun, evaluation.run_id)
     return run is not None and run.status == RunStatus.current
-
-
-class ReviewState(BaseModel):
-    """The review in force for an evaluation's province and year (the newest one)."""
-
-    review_id: int
-    action: str
-    final_decision: str
-    final_target_type: str | None
-    #: what the engine proposed when the evaluator decided
-    proposed_decision: str
-    proposed_target_type: str | None
-    #: True while the current proposal differs from ``proposed_*``; ``stale_diff`` says how
-    stale: bool
-    stale_diff: dict[str, Any] | None = None
-
-
-class _Owned(Protocol):
-    id: int | None
-    year: int
-    province_code: str
-
-
-#: the columns of a review that say what is in force, read without building the review
-_STATE_COLUMNS = tuple(
-    _REVIEWS[name]
-    for name in (
-        "id",
-        "province_code",
-        "action",
-        "final_decision",
-        "final_target_type",
-        "proposed_decision",
-        "proposed_target_type",
-        "stale",
-        "stale_diff",
-    )
-)
-
-
-def review_states(session: Session, rows: Sequence[_Owned]) -> dict[int, ReviewState]:
-    """The review in force for each evaluation (by evaluation id), where there is one."""
-    wanted: dict[int, dict[str, list[int]]] = {}
-    for row in rows:
-        if row.id is not None:
-            wanted.setdefault(row.year, {}).setdefault(row.province_code, []).append(row.id)
-    out: dict[int, ReviewState] = {}
-    for year, provinces in sorted(wanted.items()):
-        # One province (a detail) is looked up alone; for a table, the year's few reviews in
-        # force (one per province at most) cost less to read than a list of codes to build.
-        only = provinces if len(provinces) == 1 else None
-        query = select(*_STATE_COLUMNS).where(_REVIEWS.id.in_(newest_deciding(year, only)))
-        for review in session.exec(query).all():
-            state = ReviewState(
-                review_id=review.id,
-                action=review.action,
-                final_decision=review.final_decision or "",
-                final_target_type=review.final_target_type,
-                proposed_decision=review.proposed_decision,
-                proposed_target_type=review.proposed_target_type,
-                stale=review.stale,
-                stale_diff=review.stale_diff,
-            )
-            for evaluation_id in provinces.get(review.province_code, ()):
-                out[evaluation_id] = state
-    return out
-
-
-class Decided(BaseModel):
-    """A decision and its target type; ``by`` says whose it is (engine, confirm, override)."""
-
-    decision: str
-    target_type: str | None
-    by: str
-    review_id: int | None = None
-
-
-def decisions(
-    decision: str, target_type: str | None, review: ReviewState | None
-) -> dict[str, dict[str, Any]]:
-    """``proposed`` (the engine's) and ``final`` (the evaluator's decision in force, else the
-    proposal) of one evaluation, each in the form of :class:`Decided` (built as plain data:
-    a table builds two per row)."""
-    proposed = {"decision": decision, "target_type": target_type, "by": "engine", "review_id": None}
-    if review is None:
-        return {"proposed": proposed, "final": proposed}
-    final = {
-        "decision": review.final_decision,
-        "target_type": review.final_target_type,
-        "by": review.action,
-        "review_id": review.review_id,
-    }
-    return {"proposed": proposed, "final": final}
 
 
 class YearRubricBody(BaseModel):

@@ -23,7 +23,7 @@ from app.reviews.models import Review
 DECIDING = ("confirm", "override")
 
 
-def newest_deciding(year: int | None = None, provinces: Collection[str] | None = None) -> Any:
+def newest_deciding(year: Any = None, provinces: Collection[Any] | None = None) -> Any:
     """A subquery: the id of the newest deciding review (confirm or override) of each
     province and year (of ``year`` and ``provinces`` only, when given); grade-only reviews
     decide nothing.
