@@ -99,7 +99,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.database = RequestDatabase(engine, settings.db_pool_size)
+    app.state.database = RequestDatabase(engine, settings.db_pool_size, settings.db_threads)
     install_problem_handlers(app)
     install_denial_audit(app)
     install_docs(app)

@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     #: database connections a process keeps; requests that use the database run at most this
     #: many at once (the rest wait, without a thread, for a free one)
     db_pool_size: int = Field(default=16, ge=1, le=512)
+    #: worker threads that run requests' database work at once (at most db_pool_size); more
+    #: threads contend for the interpreter lock and measured slower (see app.deps)
+    db_threads: int = Field(default=2, ge=1, le=512)
     #: extra connections for work outside requests (batch runner, health checks)
     db_pool_overflow: int = Field(default=8, ge=0, le=512)
     #: how long a checked-out connection may be waited for before the request fails
