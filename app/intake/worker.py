@@ -6,6 +6,7 @@ package ``__init__`` is lazy for the same reason.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import faulthandler
 import gc
@@ -77,6 +78,7 @@ def _mapped_bytes() -> int:
 
 
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+_PR_SET_NAME = 15
 
 
 def _load_libc() -> ctypes.CDLL | None:
@@ -106,6 +108,22 @@ def die_with_parent(parent_pid: int) -> None:
         threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
     if os.getppid() != parent_pid:  # the parent died between fork and prctl
         os._exit(1)
+
+
+def set_name(name: bytes) -> None:
+    """Name this process as ``ps`` and ``/proc/<pid>/comm`` show it (Linux; else nothing)."""
+    with contextlib.suppress(AttributeError):
+        if _LIBC is not None:
+            _LIBC.prctl(_PR_SET_NAME, ctypes.c_char_p(name[:15]), 0, 0, 0)
+
+
+def warm_up(data: bytes) -> None:
+    """Read ``data`` as an .xlsx and encode the answer, as a read does, then drop both.
+
+    A reader forked ahead of its job does this first: the pages a read writes to (the
+    objects it touches, the parser's buffers) are then its own before the job arrives,
+    instead of being copied from the helper one fault at a time during the read."""
+    json.dumps({"workbook": _read("xlsx", data).to_json()}, ensure_ascii=False)
 
 
 def _watch_parent(parent_pid: int) -> None:

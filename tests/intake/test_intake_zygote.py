@@ -33,26 +33,76 @@ def helper() -> Iterator[isolate.zygote.Zygote]:
     isolate.ZYGOTE.stop()
 
 
-def _children_of(pid: int) -> list[int]:
-    found = []
+def _children_of(pid: int) -> dict[int, str]:
+    """The live children of ``pid``, with their names."""
+    found = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                name = (entry / "comm").read_text().strip()
             except OSError:
                 continue
             if int(stat[1]) == pid and stat[0] != "Z":
-                found.append(int(entry.name))
+                found[int(entry.name)] = name
     return found
 
 
+def _readers_of(helper: int) -> dict[int, str]:
+    """The helper's children but its spare (a reader forked ahead, waiting for its job)."""
+    return {pid: name for pid, name in _children_of(helper).items() if name != "ipeval-spare"}
+
+
+def _spares_of(helper: int) -> list[int]:
+    return [pid for pid, name in _children_of(helper).items() if name == "ipeval-spare"]
+
+
 def _no_readers_left(helper: int | None) -> bool:
-    """True once the helper has no live child (a reader exits just after answering)."""
+    """True once the helper has no live child but its spare (a reader exits just after
+    answering)."""
     assert helper is not None
     deadline = time.monotonic() + 3
-    while _children_of(helper) and time.monotonic() < deadline:
+    while _readers_of(helper) and time.monotonic() < deadline:
         time.sleep(0.05)
-    return _children_of(helper) == []
+    return _readers_of(helper) == {}
+
+
+def _one_spare(helper: int | None) -> int:
+    """The helper's one spare, once it is there (it is forked just after each hand-over)."""
+    assert helper is not None
+    deadline = time.monotonic() + 3
+    while len(_spares_of(helper)) != 1 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    spares = _spares_of(helper)
+    assert len(spares) == 1, _children_of(helper)
+    return spares[0]
+
+
+def test_each_read_takes_the_waiting_spare_and_a_new_one_is_forked(helper) -> None:
+    # The helper keeps one reader forked ahead and warmed up. A read is handed to it (it
+    # serves that one read, then exits), and the next spare is forked at once: a spare is
+    # never used twice, so no read runs where another submitter's workbook was.
+    helper.start()
+    first = _one_spare(helper.pid)
+    assert check_workbook(guangdong_filled(), rubric_root=RUBRICS).status == "valid"
+    second = _one_spare(helper.pid)
+    assert second != first
+    assert _no_readers_left(helper.pid)
+    assert _state(first) in (None, "Z")  # the first spare read once and is gone
+
+
+def test_a_spare_that_died_is_replaced_and_the_read_still_served(helper) -> None:
+    helper.start()
+    spare = _one_spare(helper.pid)
+    os.kill(spare, signal.SIGKILL)
+    deadline = time.monotonic() + 3
+    while _state(spare) not in (None, "Z") and time.monotonic() < deadline:
+        time.sleep(0.02)
+    # the dead spare cannot take the read: the helper forks a reader for it, as it did
+    # before spares, and forks a new spare
+    assert check_workbook(guangdong_filled(), rubric_root=RUBRICS).status == "valid"
+    assert helper.running
+    assert _one_spare(helper.pid) != spare
 
 
 def test_reports_are_the_same_as_from_a_reader_forked_here(helper) -> None:
