@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -83,7 +84,14 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         if starts_zygote:
             # not waited for: the first read waits for what is left of its 0.3 s start
             isolate.ZYGOTE.start(wait=False)
+        # Everything built so far (modules, routes, models) lives as long as the server: out
+        # of the collector's sight, a full collection walks only what requests made since.
+        # Walking it all took up to 250 ms mid-request under load, the detail's p99 at 64
+        # connections 268-310 ms against 118-122 ms frozen (bench/api.py's set-up).
+        gc.collect()
+        gc.freeze()
         yield
+        gc.unfreeze()
         if starts_zygote:
             isolate.ZYGOTE.stop()
         if owns_engine:
