@@ -87,8 +87,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         # Everything built so far (modules, routes, models) lives as long as the server: out
         # of the collector's sight, a full collection walks only what requests made since.
         # Walking it all took up to 250 ms mid-request under load, the detail's p99 at 64
-        # connections 268-310 ms against 118-122 ms frozen (bench/api.py's set-up).
-        gc.collect()
+        # connections 268-310 ms against 118-122 ms frozen (bench/api.py's set-up). No collection
+        # first: in a process holding much (a test run starting many apps) it costs seconds.
         gc.freeze()
         yield
         gc.unfreeze()

@@ -63,6 +63,9 @@ EXPORTERS = {
     # The template writes the rubric's own reviewed texts and its own computed formulas; the
     # clerk's values never pass through it.
     "app/intake/template.py": "exempt",
+    # The readers' warm-up workbook: a few constants of its own, never kept nor sent; no
+    # value from anyone passes through it.
+    "app/intake/zygote.py": "exempt",
 }
 APP = Path(__file__).resolve().parents[2] / "app"
 
