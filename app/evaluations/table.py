@@ -105,8 +105,7 @@ def cohort_table(
     own = principal.province_code if principal.is_province else None
     if window is None:
         return fetch_page(session, _cohort_query(select(*TABLE_COLUMNS), own, filters), None)
-    params: dict[str, Any] = {name: filters.get(name) for name in _BOUND}
-    params = {name: value for name, value in params.items() if value is not None}
+    params: dict[str, Any] = {n: v for n in _BOUND if (v := filters.get(n)) is not None}
     if own is not None:
         params["own"] = own
     shape = _Shape(filters.get("sort", DEFAULT_SORT), filters.get("fragile"), frozenset(params))
