@@ -7,12 +7,13 @@ import math
 
 import numpy as np
 import pytest
+from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import sobol as sobol_sample
 from SALib.test_functions import Ishigami
 
 from scoring import cohort_from_records, load_rubric, score_cohort
 from scoring.robustness import analyse, build_model, run, sample_rubric
-from scoring.robustness_summary import sobol
+from scoring.robustness_summary import _probabilities, _quantiles, analyze, sobol
 from scoring.sampling import Factor, Samples, draw
 from tests.scoring.scoring_builders import cohort, v1_records, v1_rubric
 
@@ -236,6 +237,60 @@ def test_sobol_indices_of_ishigami() -> None:
     s1, st = sobol(y, s)
     np.testing.assert_allclose(s1, [0.3139, 0.4424, 0.0], atol=0.04)
     np.testing.assert_allclose(st, [0.5576, 0.4424, 0.2437], atol=0.04)
+
+
+def test_one_pass_equals_salib_factor_by_factor() -> None:
+    # The broadcast call over every factor gives SALib's own per-factor numbers, for several
+    # outputs at once (units) with different spreads, one of them constant.
+    d, s = 5, _samples(5, 256)
+    rng = np.random.default_rng(3)
+    y = np.column_stack(
+        [
+            s.unit @ rng.uniform(0, 2, d),
+            np.sin(3 * s.unit[:, 1]) * s.unit[:, 4],
+            np.ones(len(s.unit)),
+        ]
+    )
+    s1, st = sobol(y, s)
+    step = d + 2
+    a, b = y[0::step], y[step - 1 :: step]
+    for j in range(d):
+        ab = y[j + 1 :: step]
+        np.testing.assert_allclose(s1[j], sobol_analyze.first_order(a, ab, b), rtol=1e-12, atol=0)
+        np.testing.assert_allclose(st[j], sobol_analyze.total_order(a, ab, b), rtol=1e-12, atol=0)
+    assert (s1[:, 2] == 0).all() and (st[:, 2] == 0).all()  # the constant output
+
+
+@pytest.mark.parametrize("seed", [1, 20_200_101])
+def test_analyze_equals_salibs_analyze(seed: int) -> None:
+    d, s = 4, _samples(4, 512)
+    y = Ishigami.evaluate(-np.pi + 2 * np.pi * s.unit[:, :3]) + 0.3 * s.unit[:, 3]
+    problem = {"num_vars": d, "names": [f"x{i}" for i in range(d)], "bounds": [[0, 1]] * d}
+    theirs = sobol_analyze.analyze(problem, y, calc_second_order=False, seed=seed)
+    ours = analyze(y, s, seed=seed)
+    for key in ("S1", "S1_conf", "ST", "ST_conf"):
+        np.testing.assert_allclose(ours[key], theirs[key], rtol=1e-10, atol=1e-14)
+    # SALib draws seed 0's resamples from the global generator; here seed 0 repeats itself.
+    again = [analyze(y, s, seed=0)["ST_conf"] for _ in range(2)]
+    np.testing.assert_array_equal(*again)
+
+
+def test_quantiles_ignore_missing_like_nanpercentile() -> None:
+    x = np.array([[1.0, 5.0, np.nan, np.nan], [2.0, np.nan, np.nan, 7.0], [4.0, 1.0, np.nan, 9.0]])
+    with pytest.warns(RuntimeWarning):  # the all-missing column, as nanpercentile says
+        q = _quantiles(x)
+    # Column 0 (1, 2, 4): median 2; p05 = 1 + 0.05 * 2 * (2 - 1) = 1.1 (linear, 3 points);
+    # p95 = 2 + (0.95 * 2 - 1) * (4 - 2) = 3.8. Column 1 (5, 1): median 3, p05 = 1 + 0.05 * 4
+    # = 1.2, p95 = 1 + 0.95 * 4 = 4.8. Column 3 (7, 9): 8, 7.1, 8.9. Column 2: nothing.
+    expected = [[2, 3, np.nan, 8], [1.1, 1.2, np.nan, 7.1], [3.8, 4.8, np.nan, 8.9]]
+    np.testing.assert_allclose(q, expected, rtol=1e-12)
+
+
+def test_probabilities_most_frequent_first_ties_by_code() -> None:
+    # 7 samples: label 1 three times, label 3 three times, label 2 once, label 0 never.
+    # 3 / 7 = 0.428571(4...), 1 / 7 = 0.142857(1...); the tie 1 / 3 goes by code.
+    got = _probabilities(np.array([0, 3, 1, 3]), 7, ["a", "b", "c", "d"])
+    assert list(got.items()) == [("b", 0.428571), ("d", 0.428571), ("c", 0.142857)]
 
 
 def test_reproducible_and_plain_index() -> None:
