@@ -174,6 +174,10 @@ def sort_by_unit(cohort: CohortData) -> CohortData:
 def inputs_sha256(cohort: CohortData) -> str:
     """sha256 of the cohort's canonical JSON (rows in unit-id order, NaN as null)."""
     c = sort_by_unit(cohort)
+    # Whole columns become Python objects at once (floats, bools and ints equal to the
+    # per-element conversions, so the text, and the hash, are the same as element by element).
+    values, baseline = _nums(c.values), _nums(c.baseline_year)
+    flags, tasks = c.flags.astype(bool).tolist(), c.tasks.astype(np.int64).tolist()
     doc = {
         "year": c.year,
         "value_columns": list(c.value_columns),
@@ -189,16 +193,24 @@ def inputs_sha256(cohort: CohortData) -> str:
                 c.application_kind[i],
                 c.application_type[i],
                 bool(c.municipality[i]),
-                _num(c.baseline_year[i]),
-                [_num(v) for v in c.values[i]],
-                [bool(f) for f in c.flags[i]],
-                [int(t) for t in c.tasks[i]],
+                baseline[i],
+                values[i],
+                flags[i],
+                tasks[i],
             ]
             for i in range(c.n_units)
         ],
     }
     text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _nums(array: npt.NDArray[np.float64]) -> list[Any]:
+    """``array`` as nested lists of Python floats, NaN as ``None`` (:func:`_num` per element)."""
+    a = np.asarray(array, dtype=np.float64)
+    out = a.astype(object)
+    out[np.isnan(a)] = None
+    return list(out.tolist())
 
 
 def _num(value: Any) -> float | None:

@@ -2,6 +2,7 @@
 published JSON Schema, for the shipped rubrics and the cohort shapes that exercise every part
 (applications, caps, blocked and screened-out units, missing inputs)."""
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -9,9 +10,9 @@ from typing import Any
 import jsonschema
 import pytest
 
-from scoring import CohortResult, cohort_from_records, load_shipped, score_cohort
+from scoring import CohortResult, cohort_from_records, inputs_sha256, load_shipped, score_cohort
 
-from .scoring_builders import ROOT, v1_records
+from .scoring_builders import ROOT, TASK, cohort, mini_rubric, unit, v1_records
 
 SCHEMA = json.loads(
     (Path(__file__).resolve().parents[2] / "docs" / "score-output.schema.json").read_text("utf-8")
@@ -76,3 +77,22 @@ def test_the_result_is_plain_data_encoded_once() -> None:
     # The typed view holds exactly what the plain document holds.
     assert result.typed.model_dump(mode="json") == result.document
     assert [u.unit for u in result.units] == [u["unit"] for u in result.document["units"]]
+
+
+def test_inputs_hash_is_the_hash_of_the_documented_text() -> None:
+    rubric = mini_rubric(extra=TASK)
+    rows = [
+        unit("u2", "leading", 80.5, annual_01="partial"),
+        unit("u1", "supporting", None, app="change:leading", annual_01="done"),
+    ]
+    # Written out by hand: rows in unit-id order; per unit id, name, group, type, stage,
+    # application kind and type, municipality, baseline year, values (NaN as null), flags and
+    # task codes (done = 0, partial = 1); compact separators, keys in this order.
+    text = (
+        '{"year":2020,"value_columns":["perf_score","demo_cities","prefecture_cities",'
+        '"demo_districts","municipal_districts"],"flag_codes":[],"task_codes":["annual_01"],'
+        '"units":[["u1","","","supporting","pilot","change","leading",false,null,'
+        "[null,0.0,10.0,null,null],[],[0]],"
+        '["u2","","","leading","pilot","","",false,null,[80.5,0.0,10.0,null,null],[],[1]]]}'
+    )
+    assert inputs_sha256(cohort(rubric, rows)) == hashlib.sha256(text.encode()).hexdigest()
