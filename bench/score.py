@@ -7,6 +7,8 @@ figures per cohort:
 - ``kernel``: the numeric pipeline (derive, impute, screen, normalise, aggregate, gates,
   decisions and caps) — what a robustness analysis repeats;
 - ``full``: ``score_cohort`` plus ``to_json()`` — every per-unit result object and reason;
+- ``encode``: ``to_json()``'s encoder alone on the same finished document — the ceiling the
+  document's shape puts on ``full`` (every unit carries every indicator of every type);
 - ``numpy``: one plain numpy expression doing the same arithmetic for the three types
   (goalposts, then the effective weights of the two-level hierarchy), the yardstick.
 
@@ -27,6 +29,7 @@ from scoring import CohortData, Rubric, cohort_from_records, load_rubric, score_
 from scoring.decide import decide
 from scoring.derive import derive, unreported_must_do
 from scoring.evaluate import evaluate_type
+from scoring.result import encode
 
 N_INDICATORS = 50
 PILLARS = 5
@@ -119,7 +122,10 @@ def main() -> None:
     rubric = bench_rubric()
     weights = np.column_stack([effective_weights(rubric, t) for t in TYPES])  # (50, 3)
     print(f"scoring benchmark: {N_INDICATORS} indicators x {len(TYPES)} types, best of runs")
-    print(f"{'units':>6} {'kernel u/s':>12} {'full u/s':>10} {'numpy u/s':>12} {'ratio':>13}")
+    print(
+        f"{'units':>6} {'kernel u/s':>12} {'full u/s':>10} {'encode u/s':>11} {'KB/unit':>8} "
+        f"{'numpy u/s':>12} {'ratio':>13}"
+    )
     for units in SIZES:
         cohort = bench_cohort(rubric, units, seed=units)
         x = cohort.values
@@ -132,9 +138,13 @@ def main() -> None:
         repeat = 20 if units < 1000 else 5
         t_kernel = best_of(partial(kernel, rubric, cohort), repeat)
         t_full = best_of(partial(full, rubric, cohort), max(2, repeat // 5))
+        document = score_cohort(rubric, cohort).document
+        t_encode = best_of(partial(encode, document), max(2, repeat // 5))
+        size = len(encode(document)) / units / 1024
         t_numpy = best_of(plain, repeat * 20)
         print(
             f"{units:>6} {units / t_kernel:>12,.0f} {units / t_full:>10,.0f} "
+            f"{units / t_encode:>11,.0f} {size:>8.1f} "
             f"{units / t_numpy:>12,.0f} {t_kernel / t_numpy:>12,.1f}x"
         )
 
