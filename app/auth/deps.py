@@ -62,7 +62,7 @@ def record_denial(
     session.commit()
 
 
-async def _record(
+async def record_denial_apart(
     db: RequestDatabase,
     request: Request,
     principal: Principal | None,
@@ -72,6 +72,7 @@ async def _record(
     object_type: str | None = None,
     object_id: str | None = None,
 ) -> None:
+    """Append the denial in a unit of work of its own (for handlers that hold no session)."""
     fields = guard.denial_fields(
         request, status=status, code=code, object_type=object_type, object_id=object_id
     )
@@ -111,12 +112,12 @@ def install_denial_audit(app: FastAPI) -> None:
                 # A missing object and another province's (Hidden) are audited alike: the
                 # same work on both paths, so neither the answer nor its time tells them apart.
                 code = "hidden" if isinstance(exc, Hidden) else "missing"
-                await _record(
+                await record_denial_apart(
                     db, request, principal, status=404, code=code,
                     object_type=exc.object_type, object_id=exc.object_id,
                 )  # fmt: skip
             elif exc.status == 403 or exc.audited:
-                await _record(db, request, principal, status=exc.status, code=exc.code)
+                await record_denial_apart(db, request, principal, status=exc.status, code=exc.code)
         return await render(request, exc)  # type: ignore[no-any-return,misc]
 
     app.add_exception_handler(ProblemError, denied)

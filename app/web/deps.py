@@ -8,16 +8,16 @@ posted without its session's CSRF token.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 
-from app.auth.deps import forbidden, record_denial
+from app.auth.deps import forbidden, record_denial, record_denial_apart
 from app.auth.models import Role
 from app.auth.service import Hidden
 from app.core.errors import ProblemError
-from app.deps import SessionDep, SettingsDep
+from app.deps import DatabaseDep, SessionDep, SettingsDep
 from app.web import service as web_service
 from app.web.service import COOKIE_NAME, SignedIn
 
@@ -85,3 +85,30 @@ def check_csrf(signed_in: SignedIn, submitted: str | None) -> None:
     """Refuse (403, audited) a form whose CSRF token is not this session's."""
     if not web_service.csrf_ok(signed_in, submitted):
         raise csrf_refused()
+
+
+SUBMITTERS = (Role.province, Role.admin)
+
+
+async def get_web_submitter_apart(
+    request: Request, db: DatabaseDep, settings: SettingsDep
+) -> AsyncIterator[SignedIn]:
+    """:data:`WebSubmitter` for a page that holds no database session while its form arrives
+    (the upload): the cookie is resolved in a unit of work of its own, and a 403 raised by the
+    page is audited in another."""
+    cookie = request.cookies.get(COOKIE_NAME)
+    signed_in = await db.run(web_service.resolve, settings, cookie)
+    if signed_in is None:
+        raise SignInRequired()
+    principal = signed_in.principal
+    try:
+        if principal.role not in SUBMITTERS:
+            raise forbidden(principal, SUBMITTERS)
+        yield signed_in
+    except ProblemError as exc:
+        if exc.status == 403:
+            await record_denial_apart(db, request, principal, status=403, code=exc.code)
+        raise
+
+
+WebSubmitterApart = Annotated[SignedIn, Depends(get_web_submitter_apart, scope="function")]

@@ -12,16 +12,19 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session
 from starlette.datastructures import UploadFile
 
 from app.audit import service as audit_service
 from app.auth.models import Role
+from app.auth.service import Principal
 from app.batches import preview as batch_preview
 from app.batches import service as batches_service
 from app.core.errors import ProblemError
 from app.core.params import IdPath, PlainText, YearPath
-from app.deps import SessionDep, SettingsDep
+from app.deps import DatabaseDep, SessionDep, SettingsDep
 from app.evaluations import service as evaluations_service
+from app.intake.report import IntakeReport
 from app.panels import service as panels_service
 from app.reports import service as reports_service
 from app.reports.routes import XLSX, ProvincePath, download
@@ -30,7 +33,7 @@ from app.reviews.service import ReviewCreate
 from app.submissions import annotated
 from app.submissions import service as submissions_service
 from app.submissions.upload import FRAMING_BYTES, safe_filename, too_large
-from app.web.deps import WebAdmin, WebEvaluator, WebSubmitter, check_csrf
+from app.web.deps import WebAdmin, WebEvaluator, WebSubmitter, WebSubmitterApart, check_csrf
 from app.web.render import page, secure_headers
 
 router = APIRouter(prefix="/web", include_in_schema=False)
@@ -159,18 +162,24 @@ async def promote(
     return _redirect(f"/web/batches/{batch_id}")
 
 
+def _home_context(session: Session, principal: Principal) -> dict[str, Any]:
+    """What the home page shows besides a result: the office's results, years and rounds."""
+    rows = evaluations_service.list_evaluations(session, principal, sort="-year").rows
+    years = reports_service.evaluated_years(session)
+    return {
+        "rows": rows,
+        "years": years,
+        "next_year": (years[-1] + 1) if years else None,
+        "rounds": panels_service.list_rounds(session).rows,
+    }
+
+
 @router.get("/home")
 def home(
     request: Request, session: SessionDep, settings: SettingsDep, me: WebSubmitter
 ) -> Response:
     """A provincial office's page: template, upload, its results and letters."""
-    rows = evaluations_service.list_evaluations(session, me.principal, sort="-year").rows
-    years = reports_service.evaluated_years(session)
-    next_year = (years[-1] + 1) if years else None
-    rounds = panels_service.list_rounds(session).rows
-    return page(
-        request, "home.html", me, rows=rows, years=years, next_year=next_year, rounds=rounds
-    )
+    return page(request, "home.html", me, **_home_context(session, me.principal))
 
 
 @router.get("/home/template/{year}.xlsx")
@@ -188,9 +197,13 @@ def home_template(
 
 @router.post("/home/upload")
 async def upload(
-    request: Request, session: SessionDep, settings: SettingsDep, me: WebSubmitter
+    request: Request, db: DatabaseDep, settings: SettingsDep, me: WebSubmitterApart
 ) -> Response:
-    """Upload a filled workbook; its intake report is shown on the page either way."""
+    """Upload a filled workbook; its intake report is shown on the page either way.
+
+    As the API's upload: the form is received and the workbook checked before a database slot
+    is taken, so a slow line or a long read never holds one.
+    """
     limit = settings.max_upload_bytes
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit + FRAMING_BYTES:
@@ -198,37 +211,38 @@ async def upload(
     form = await request.form(max_files=1, max_fields=5)
     check_csrf(me, str(form.get("csrf", "")))
     file = form.get("file")
-    rows = evaluations_service.list_evaluations(session, me.principal, sort="-year").rows
-    years = reports_service.evaluated_years(session)
-    context: dict[str, Any] = {
-        "rows": rows,
-        "years": years,
-        "next_year": (years[-1] + 1) if years else None,
-        "rounds": panels_service.list_rounds(session).rows,
-    }
     if not isinstance(file, UploadFile):
+        context = await db.run(_home_context, me.principal)
         return page(request, "home.html", me, status_code=422, upload_error=True, **context)
     data = await file.read(limit + 1)
     if len(data) > limit:
         raise too_large(limit, len(data))
     try:
-        result = await run_in_threadpool(
-            partial(submissions_service.upload, annotated_url="/web/home/checks/{key}.xlsx"),
-            session,
+        outcome = await run_in_threadpool(
+            partial(submissions_service.checked, annotated_url="/web/home/checks/{key}.xlsx"),
             settings,
             me.principal,
-            data=data,
-            filename=safe_filename(file.filename),
+            data,
+        )
+        assert isinstance(outcome, IntakeReport)  # not a dry run
+        result = await db.run(
+            submissions_service.store_checked,
+            settings,
+            me.principal,
+            outcome,
+            data,
+            safe_filename(file.filename),
+            write=True,
         )
     except ProblemError as exc:
         if exc.status in (403, 413):
             raise  # denied (audited like the API's) or too large: the error page says why
-        session.rollback()
         report = exc.extra.get("report") or {}
+        context = await db.run(_home_context, me.principal)
         return page(
             request, "home.html", me, status_code=exc.status, refused=exc, report=report, **context
         )
-    session.commit()
+    context = await db.run(_home_context, me.principal)
     return page(request, "home.html", me, result=result, **context)
 
 
