@@ -24,17 +24,21 @@ from scoring.rubric import Rubric
 DECIMALS = 6
 
 
+def as_plain(array: npt.NDArray[Any]) -> list[Any]:
+    """``array`` as nested lists of Python floats, NaN made ``None`` (whole columns at once)."""
+    a = np.asarray(array, dtype=np.float64)
+    out = a.astype(object)
+    out[np.isnan(a)] = None
+    return list(out.tolist())
+
+
 def as_list(array: npt.NDArray[Any]) -> list[Any]:
     """Rounded to ``DECIMALS``, ``-0.0`` made ``0.0``, NaN made ``None``, as nested lists.
 
     Rounding makes the output independent of last-bit noise a different BLAS or CPU could
     introduce, while keeping far more precision than a score needs.
     """
-    a = np.asarray(array, dtype=np.float64)
-    rounded = np.round(a, DECIMALS) + 0.0
-    out = rounded.astype(object)
-    out[np.isnan(a)] = None
-    return list(out.tolist())
+    return as_plain(np.round(np.asarray(array, dtype=np.float64), DECIMALS) + 0.0)
 
 
 class _TypeTable:

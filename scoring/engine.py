@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from scoring.assemble import unit_results
+from scoring.assemble import as_plain, unit_results
 from scoring.data import CohortData
 from scoring.decide import PLACED, Decisions, decide
 from scoring.derive import derive, unreported_must_do
@@ -176,7 +176,7 @@ def inputs_sha256(cohort: CohortData) -> str:
     c = sort_by_unit(cohort)
     # Whole columns become Python objects at once (floats, bools and ints equal to the
     # per-element conversions, so the text, and the hash, are the same as element by element).
-    values, baseline = _nums(c.values), _nums(c.baseline_year)
+    values, baseline = as_plain(c.values), as_plain(c.baseline_year)
     flags, tasks = c.flags.astype(bool).tolist(), c.tasks.astype(np.int64).tolist()
     doc = {
         "year": c.year,
@@ -203,14 +203,6 @@ def inputs_sha256(cohort: CohortData) -> str:
     }
     text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _nums(array: npt.NDArray[np.float64]) -> list[Any]:
-    """``array`` as nested lists of Python floats, NaN as ``None`` (:func:`_num` per element)."""
-    a = np.asarray(array, dtype=np.float64)
-    out = a.astype(object)
-    out[np.isnan(a)] = None
-    return list(out.tolist())
 
 
 def _num(value: Any) -> float | None:

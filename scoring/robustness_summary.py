@@ -36,21 +36,21 @@ def _split(y: npt.NDArray[np.float64], s: Samples) -> tuple[Any, Any, Any]:
 
 
 def sobol(y: npt.NDArray[np.float64], s: Samples) -> tuple[Any, Any]:
-    """First-order and total indices, shape (factors, ...), for outputs ``y`` (rows, ...).
+    """First-order and total indices, shape (factors, ...), for outputs ``y`` (rows, ...)."""
+    return _estimates(*_split(y, s))
 
-    SALib's estimators work column-wise, so every factor of every unit is estimated in one
-    call: A and B are broadcast against AB's factor axis (the variance they normalise by is
-    the same for every factor), which gives the same numbers as one call per factor.
-    """
-    a, ab, b = _split(y, s)
+
+def _estimates(a: Any, ab: Any, b: Any) -> tuple[Any, Any]:
+    """SALib's first-order and total estimators for every factor at once: A (N, ...) and
+    B (N, ...) broadcast against AB's factor axis (N, factors, ...). The variance they
+    normalise by is the same for every factor, so this gives the numbers of one call per
+    factor."""
     a = np.broadcast_to(a[:, None], ab.shape)
     b = np.broadcast_to(b[:, None], ab.shape)
     with warnings.catch_warnings():
         # A unit whose output never changes has no variance to share out: indices 0.
         warnings.simplefilter("ignore")
-        s1 = sobol_analyze.first_order(a, ab, b)
-        st = sobol_analyze.total_order(a, ab, b)
-    return s1, st
+        return sobol_analyze.first_order(a, ab, b), sobol_analyze.total_order(a, ab, b)
 
 
 def analyze(
@@ -67,24 +67,19 @@ def analyze(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a constant output: NaN, as in SALib
         y = (y - y.mean()) / y.std()
-    s1, st = sobol(y, s)
     a, ab, b = _split(y, s)
+    s1, st = _estimates(a, ab, b)
     n = a.shape[0]
     pick = np.random.default_rng(seed).integers(n, size=(n, resamples))
-    z = float(norm.ppf(0.5 + level / 2))
-    a_r = np.broadcast_to(a[pick][..., None], ab[pick].shape)
-    b_r = np.broadcast_to(b[pick][..., None], ab[pick].shape)
-    ab_r = ab[pick]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        s1_r = sobol_analyze.first_order(a_r, ab_r, b_r)
-        st_r = sobol_analyze.total_order(a_r, ab_r, b_r)
+    # Resampled rows (N, resamples) and (N, factors, resamples): indices (factors, resamples).
+    s1_r, st_r = _estimates(a[pick], np.moveaxis(ab[pick], 2, 1), b[pick])
     varies = np.ptp(np.r_[a[pick], b[pick]]) != 0.0
+    z = float(norm.ppf(0.5 + level / 2))
     return {
         "S1": s1,
-        "S1_conf": z * s1_r.std(axis=0, ddof=1) if varies else np.zeros_like(s1),
+        "S1_conf": z * s1_r.std(axis=1, ddof=1) if varies else np.zeros_like(s1),
         "ST": st,
-        "ST_conf": z * st_r.std(axis=0, ddof=1) if varies else np.zeros_like(st),
+        "ST_conf": z * st_r.std(axis=1, ddof=1) if varies else np.zeros_like(st),
     }
 
 

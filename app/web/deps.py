@@ -67,7 +67,9 @@ def web_require(*roles: Role) -> Callable[..., SignedIn]:
 
 WebEvaluator = Annotated[SignedIn, Depends(web_require(Role.evaluator, Role.admin))]
 WebAdmin = Annotated[SignedIn, Depends(web_require(Role.admin))]
-WebSubmitter = Annotated[SignedIn, Depends(web_require(Role.province, Role.admin))]
+#: Who may upload: a province's office, or an admin.
+SUBMITTERS = (Role.province, Role.admin)
+WebSubmitter = Annotated[SignedIn, Depends(web_require(*SUBMITTERS))]
 
 
 def csrf_refused() -> ProblemError:
@@ -85,9 +87,6 @@ def check_csrf(signed_in: SignedIn, submitted: str | None) -> None:
     """Refuse (403, audited) a form whose CSRF token is not this session's."""
     if not web_service.csrf_ok(signed_in, submitted):
         raise csrf_refused()
-
-
-SUBMITTERS = (Role.province, Role.admin)
 
 
 async def get_web_submitter_apart(
